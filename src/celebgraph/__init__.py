@@ -1,0 +1,51 @@
+"""celebgraph: celebrity news articles → an RDF knowledge graph of relationships and incidents.
+
+>>> import celebgraph
+>>> sorted(celebgraph.RELATIONS)[:3]
+['apologizedTo', 'assaulted', 'collaboratedWith']
+"""
+
+from celebgraph.api import (
+    IngestReport,
+    evaluate,
+    example_path,
+    export,
+    extract,
+    ingest,
+    query,
+    select,
+    stats,
+)
+from celebgraph.articles import load_articles
+from celebgraph.errors import ArticleError, CelebgraphError, QueryError, StoreError
+from celebgraph.models import Article, Claim, Entity, Extraction
+from celebgraph.ontology import CG, RELATIONS, RES, Status
+from celebgraph.store import Store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CG",
+    "RELATIONS",
+    "RES",
+    "Article",
+    "ArticleError",
+    "CelebgraphError",
+    "Claim",
+    "Entity",
+    "Extraction",
+    "IngestReport",
+    "QueryError",
+    "Status",
+    "Store",
+    "StoreError",
+    "evaluate",
+    "example_path",
+    "export",
+    "extract",
+    "ingest",
+    "load_articles",
+    "query",
+    "select",
+    "stats",
+]

@@ -1,0 +1,5 @@
+"""`python -m celebgraph`."""
+
+from celebgraph.cli import app
+
+app(prog_name="celebgraph")

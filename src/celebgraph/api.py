@@ -1,0 +1,277 @@
+"""The library API the command line is a thin layer over.
+
+>>> import celebgraph, tempfile
+>>> store = tempfile.mkdtemp()
+>>> report = celebgraph.ingest([celebgraph.example_path()], store=store, jobs=1)
+>>> report.articles, report.failed
+(1, 0)
+>>> rows = celebgraph.select(store, '''
+...     SELECT ?who WHERE { ?who cg:interrupted ?whom . ?whom rdfs:label "Taylor Swift" }''')
+>>> [str(r["who"]) for r in rows]
+['https://w3id.org/celebgraph/resource/person/kanye-west']
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from celebgraph.articles import load_articles
+from celebgraph.errors import ArticleError, CelebgraphError
+from celebgraph.models import Article, Extraction
+from celebgraph.ontology import article_iri
+from celebgraph.rdf import article_triples
+from celebgraph.resources import resource_path
+from celebgraph.store import QueryResult, Store
+
+_BATCH = 8
+
+
+def example_path() -> Path:
+    """The bundled example article (the 2009 Kanye West / Jay Leno story)."""
+    return resource_path("data", "000_7932dd633e8b28b2.txt")
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: counts, and one message per input that failed."""
+
+    articles: int = 0
+    triples: int = 0
+    claims: Counter = field(default_factory=Counter)  # status value → count
+    persons: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.errors)
+
+
+# One extractor per worker process, built by the pool initializer.
+_worker_extractor = None
+
+
+def _init_worker() -> None:
+    global _worker_extractor
+    from celebgraph.extract import Extractor
+
+    _worker_extractor = Extractor()
+
+
+def _extract_batch(articles: list[Article]) -> list[Extraction | ArticleError]:
+    return _extract_with(_worker_extractor, articles)
+
+
+def _extract_with(extractor, articles: list[Article]) -> list[Extraction | ArticleError]:
+    try:
+        return list(extractor.extract_many(articles))
+    except Exception:
+        # Find the article that broke the batch; the others still go through.
+        results: list[Extraction | ArticleError] = []
+        for article in articles:
+            try:
+                results.append(extractor.extract(article))
+            except Exception as exc:  # noqa: BLE001 - one bad article must not stop the batch
+                results.append(ArticleError(f"{article.path or article.id}: extraction failed ({exc})"))
+        return results
+
+
+def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    batch: list[Article] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def extract(
+    articles: Iterable[Article], jobs: int | None = None
+) -> Iterator[Extraction | ArticleError]:
+    """Extract people and claims from articles, in input order, on ``jobs`` processes."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs == 1:
+        from celebgraph.extract import Extractor
+
+        extractor = Extractor()
+        for batch in _batches(articles, _BATCH):
+            yield from _extract_with(extractor, batch)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
+        for results in pool.map(_extract_batch, _batches(articles, _BATCH)):
+            yield from results
+
+
+def ingest(
+    paths: Sequence[str | Path],
+    store: Store | str | Path | None = None,
+    jobs: int | None = None,
+    on_article: Callable[[Extraction | ArticleError], None] | None = None,
+) -> IngestReport:
+    """Read, extract and store articles; each article replaces its own named graph.
+
+    Bad inputs are reported in :attr:`IngestReport.errors` and skipped; nothing of a failed
+    article reaches the store.
+    """
+    report = IngestReport()
+    owned = not isinstance(store, Store)
+    db = Store(store) if owned else store
+    try:
+        articles = load_articles(paths, on_error=lambda e: report.errors.append(str(e)))
+        for result in extract(articles, jobs):
+            if isinstance(result, ArticleError):
+                report.errors.append(str(result))
+            else:
+                try:
+                    report.triples += db.replace_graph(
+                        article_iri(result.article.id), article_triples(result)
+                    )
+                except CelebgraphError as exc:
+                    report.errors.append(f"{result.article.path or result.article.id}: {exc}")
+                    result = ArticleError(str(exc))
+                else:
+                    report.articles += 1
+                    report.claims.update(c.status.value for c in result.claims)
+                    report.persons.update(result.entities)
+            if on_article is not None:
+                on_article(result)
+    finally:
+        if owned:
+            db.close()
+    return report
+
+
+def _open(store: Store | str | Path | None) -> tuple[Store, bool]:
+    return (store, False) if isinstance(store, Store) else (Store(store), True)
+
+
+def query(store: Store | str | Path | None, sparql: str) -> QueryResult:
+    """Run SPARQL (SELECT, ASK, CONSTRUCT, DESCRIBE) over the store's union graph.
+
+    The result is read fully before the store is closed when this call opened it.
+    """
+    db, owned = _open(store)
+    try:
+        result = db.query(sparql)
+        if owned:
+            result = _materialize(result)
+        return result
+    finally:
+        if owned:
+            db.close()
+
+
+def _materialize(result: QueryResult) -> QueryResult:
+    import pyoxigraph as ox
+
+    if result.kind == "select":
+        # Re-parse from a serialisation so the rows outlive the store handle.
+        data = result.raw.serialize(format=ox.QueryResultsFormat.JSON)
+        return QueryResult("select", ox.parse_query_results(data, ox.QueryResultsFormat.JSON))
+    if result.kind == "graph":
+        data = result.raw.serialize(format=ox.RdfFormat.N_TRIPLES)
+        triples = [q.triple for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)]
+        return QueryResult("graph", triples)  # type: ignore[arg-type]
+    return QueryResult("ask", bool(result.raw))  # type: ignore[arg-type]
+
+
+def select(store: Store | str | Path | None, sparql: str) -> list[dict[str, object]]:
+    """Rows of a SELECT query as dicts of variable name → pyoxigraph term."""
+    result = query(store, sparql)
+    if result.kind != "select":
+        raise CelebgraphError("select() needs a SELECT query")
+    names = [v.value for v in result.raw.variables]
+    return [{n: row[n] for n in names if row[n] is not None} for row in result.raw]
+
+
+STATS_QUERY = """
+SELECT
+  (COUNT(DISTINCT ?article) AS ?articles)
+  (COUNT(DISTINCT ?person) AS ?persons)
+  (COUNT(DISTINCT ?claim) AS ?claims)
+WHERE {
+  { ?article a schema:NewsArticle } UNION { ?person a cg:Person } UNION { ?claim a cg:Claim }
+}"""
+
+STATUS_QUERY = """
+SELECT ?status (COUNT(DISTINCT ?claim) AS ?n) WHERE { ?claim a cg:Claim ; cg:status ?status }
+GROUP BY ?status"""
+
+RELATION_QUERY = """
+SELECT ?relation (COUNT(DISTINCT ?claim) AS ?n)
+WHERE { ?claim a cg:Claim ; rdf:predicate ?relation }
+GROUP BY ?relation ORDER BY DESC(?n)"""
+
+
+def stats(store: Store | str | Path | None) -> dict[str, object]:
+    """Counts of articles, persons, claims (by status and relation) and triples."""
+    db, owned = _open(store)
+    try:
+        totals = select(db, STATS_QUERY)[0]
+        result = {k: int(v.value) for k, v in totals.items()}
+        result["triples"] = len(db)
+        result["claims_by_status"] = {
+            str(r["status"].value).rsplit("#", 1)[-1].lower(): int(r["n"].value)
+            for r in select(db, STATUS_QUERY)
+        }
+        result["claims_by_relation"] = {
+            str(r["relation"].value).rsplit("#", 1)[-1]: int(r["n"].value)
+            for r in select(db, RELATION_QUERY)
+        }
+        return result
+    finally:
+        if owned:
+            db.close()
+
+
+def export(store: Store | str | Path | None, output, fmt: str = "nquads") -> None:
+    """Write the whole graph to a binary file object in ``fmt``."""
+    db, owned = _open(store)
+    try:
+        db.export(output, fmt)
+    finally:
+        if owned:
+            db.close()
+
+
+def evaluate(
+    gold: str | Path,
+    corpus: str | Path | None = None,
+    articles: Iterable[str] | None = None,
+    jobs: int | None = None,
+):
+    """Extract the gold set's articles and score them (see :mod:`celebgraph.evaluate`).
+
+    ``corpus`` defaults to ``<gold>/../../corpus`` (the layout of the gold sets);
+    ``articles`` restricts the evaluation to some article ids.
+    """
+    import pyoxigraph as ox
+
+    from celebgraph.evaluate import gold_articles, load_gold, read_predictions, score
+    from celebgraph.store import to_oxigraph
+
+    gold_dir = Path(gold)
+    corpus_dir = Path(corpus) if corpus else gold_dir.parent.parent / "corpus"
+    wanted = {a.rsplit("/", 1)[-1] for a in articles} if articles else None
+    paths = [
+        corpus_dir / f"{rel}.txt"
+        for rel in gold_articles(gold_dir)
+        if wanted is None or rel.rsplit("/", 1)[-1] in wanted
+    ]
+    truth = load_gold(gold_dir, wanted)
+    memory = ox.Store()
+    for result in extract(load_articles(paths), jobs):
+        if isinstance(result, ArticleError):
+            raise result
+        graph = to_oxigraph(article_iri(result.article.id))
+        memory.extend(
+            ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph)
+            for s, p, o in article_triples(result)
+        )
+    return score(read_predictions(memory, truth), truth)

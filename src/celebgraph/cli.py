@@ -1,0 +1,234 @@
+"""The ``celebgraph`` command: a thin layer over :mod:`celebgraph.api`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from celebgraph import api
+from celebgraph.errors import CelebgraphError
+from celebgraph.ontology import PREFIXES
+
+app = typer.Typer(
+    help="Turn celebrity news articles into an RDF knowledge graph, query it and export it.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        envvar="CELEBGRAPH_STORE",
+        help="Store folder (default: ~/.local/share/celebgraph/store).",
+        show_default=False,
+    ),
+]
+
+
+def _fail(error: CelebgraphError) -> typer.Exit:
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .json, .jsonl).")],
+    store: StoreOption = None,
+    jobs: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Extract people and claims from articles and add them to the store.
+
+    Re-ingesting an article replaces its triples. Bad files are reported and skipped.
+
+    Example: `celebgraph ingest articles/ --store graph.db`
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=quiet or not sys.stderr.isatty(),
+        console=None,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingesting", total=None)
+        try:
+            report = api.ingest(
+                paths, store=store, jobs=jobs or None, on_article=lambda _: progress.advance(task)
+            )
+        except CelebgraphError as exc:
+            raise _fail(exc) from None
+    for message in report.errors:
+        typer.echo(f"error: {message}", err=True)
+    claims = ", ".join(f"{report.claims[s]} {s}" for s in ("asserted", "reported", "denied"))
+    typer.echo(
+        f"{report.articles} articles, {len(report.persons)} persons, "
+        f"{sum(report.claims.values())} claims ({claims}); {report.failed} failed"
+    )
+    if report.failed:
+        raise typer.Exit(code=2)
+
+
+def _short(term: object) -> str:
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        for prefix, namespace in PREFIXES.items():
+            if term.value.startswith(namespace):
+                return f"{prefix}:{term.value[len(namespace):]}"
+        return term.value
+    if isinstance(term, ox.Literal):
+        return term.value
+    return "" if term is None else str(term)
+
+
+def _print_table(result) -> None:
+    names = [v.value for v in result.raw.variables]
+    rows = [[_short(row[n]) for n in names] for row in result.raw]
+    widths = [min(60, max([len(n), *(len(r[i]) for r in rows)])) for i, n in enumerate(names)]
+    typer.echo("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip())
+    typer.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        cells = [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(row, widths, strict=True)]
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    typer.echo(f"({len(rows)} rows)", err=True)
+
+
+@app.command()
+def query(
+    sparql: Annotated[str | None, typer.Argument(help="The SPARQL query text.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the query from a file.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, tsv or json.")] = "table",
+    store: StoreOption = None,
+) -> None:
+    """Run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over the whole graph.
+
+    The prefixes cg:, res:, schema:, rdf:, rdfs:, skos:, prov:, dcterms:, owl: and xsd:
+    are predefined. CONSTRUCT and DESCRIBE print Turtle (`--format json`: JSON-LD).
+
+    Example: `celebgraph query "SELECT ?a ?b WHERE { ?a cg:interrupted ?b }"`
+    """
+    import pyoxigraph as ox
+
+    if (sparql is None) == (file is None):
+        raise _fail(CelebgraphError("give either a query or --file FILE"))
+    if fmt not in {"table", "csv", "tsv", "json"}:
+        raise _fail(CelebgraphError(f"unknown format {fmt!r}; use table, csv, tsv or json"))
+    try:
+        text = sparql if sparql is not None else file.read_text(encoding="utf-8")
+        result = api.query(store, text)
+    except OSError as exc:
+        raise _fail(CelebgraphError(f"{file}: {exc.strerror}")) from None
+    except CelebgraphError as exc:
+        raise _fail(exc) from None
+    out = sys.stdout.buffer
+    if result.kind == "graph":
+        rdf_format = ox.RdfFormat.JSON_LD if fmt == "json" else ox.RdfFormat.TURTLE
+        ox.serialize(result.raw, out, rdf_format, prefixes=None if fmt == "json" else PREFIXES)
+    elif result.kind == "ask":
+        if fmt == "json":
+            typer.echo(json.dumps({"head": {}, "boolean": bool(result.raw)}))
+        else:
+            typer.echo("true" if result.raw else "false")
+    elif fmt == "table":
+        _print_table(result)
+    else:
+        formats = {
+            "csv": ox.QueryResultsFormat.CSV,
+            "tsv": ox.QueryResultsFormat.TSV,
+            "json": ox.QueryResultsFormat.JSON,
+        }
+        result.raw.serialize(out, formats[fmt])
+    out.flush()
+
+
+@app.command()
+def export(
+    fmt: Annotated[
+        str, typer.Option("--format", help="nquads, trig, jsonld (with graphs) or turtle, ntriples.")
+    ] = "nquads",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: stdout).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export the whole graph. N-Quads, TriG and JSON-LD keep one named graph per article.
+
+    Example: `celebgraph export --format trig -o graph.trig`
+    """
+    try:
+        if output is None:
+            api.export(store, sys.stdout.buffer, fmt)
+            return
+        partial = output.with_name(output.name + ".part")
+        with partial.open("wb") as handle:
+            api.export(store, handle, fmt)
+        partial.replace(output)  # never leave half a file under the real name
+    except CelebgraphError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def stats(
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Counts of articles, persons, claims by status and by relation.
+
+    Example: `celebgraph stats --json`
+    """
+    try:
+        numbers = api.stats(store)
+    except CelebgraphError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(numbers, indent=2))
+        return
+    typer.echo(f"articles  {numbers['articles']}")
+    typer.echo(f"persons   {numbers['persons']}")
+    typer.echo(f"claims    {numbers['claims']}")
+    for status, count in sorted(numbers["claims_by_status"].items()):
+        typer.echo(f"  {status:<16}{count}")
+    typer.echo("by relation")
+    for relation, count in numbers["claims_by_relation"].items():
+        typer.echo(f"  {relation:<16}{count}")
+    typer.echo(f"triples   {numbers['triples']}")
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[Path, typer.Option("--gold", help="Gold folder (entities.tsv, relations.tsv, articles.txt).")],
+    corpus: Annotated[Path | None, typer.Option(help="Corpus folder (default: GOLD/../../corpus).")] = None,
+    articles: Annotated[
+        Path | None, typer.Option("--articles", help="File listing the article ids to score.")
+    ] = None,
+    errors: Annotated[bool, typer.Option("--errors", help="List false positives and misses.")] = False,
+    jobs: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
+) -> None:
+    """Precision, recall and F1 per relation and overall, and status accuracy.
+
+    Example: `celebgraph evaluate --gold gold/dev --errors`
+    """
+    from celebgraph.evaluate import format_score
+
+    try:
+        wanted = None
+        if articles is not None:
+            wanted = [line.strip() for line in articles.read_text().splitlines() if line.strip()]
+        result = api.evaluate(gold, corpus, wanted, jobs or None)
+    except OSError as exc:
+        raise _fail(CelebgraphError(f"{exc.filename}: {exc.strerror}")) from None
+    except CelebgraphError as exc:
+        raise _fail(exc) from None
+    typer.echo(format_score(result, errors))
+
+
+if __name__ == "__main__":
+    app()

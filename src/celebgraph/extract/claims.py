@@ -1,0 +1,403 @@
+"""Claims: relations between the people of a sentence, read from its dependency parse.
+
+Each rule is a small function ``rule(token, ctx) -> Iterable[Candidate]`` registered in
+:data:`RULES` under a versioned name; the name is kept on the claim (``cg:rule``), so every
+edge in the graph says which rule produced it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from spacy.tokens import Doc, Span, Token
+
+from celebgraph.extract.lexicon import (
+    INTRANSITIVE_CUES,
+    KIN_NOUNS,
+    PAIR_NOUNS,
+    PREDICATE_ADJECTIVES,
+    RELATIONSHIP_NOUNS,
+    VERB_CUES,
+    NounCue,
+    VerbCue,
+)
+from celebgraph.ontology import RELATIONS
+
+_VERBS_BY_LEMMA: dict[str, list[VerbCue]] = defaultdict(list)
+for _cue in VERB_CUES:
+    _VERBS_BY_LEMMA[_cue.lemma].append(_cue)
+
+_SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj"}
+_PLURAL_PRONOUNS = {"they", "them", "their", "theirs", "themselves"}
+_ROMANTIC = {"spouseOf", "formerSpouseOf", "partnerOf", "formerPartnerOf", "engagedTo"}
+
+
+@dataclass(frozen=True)
+class Person:
+    key: str
+    confidence: float
+    token: Token
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One reading of a relation in a sentence, before statuses and merging."""
+
+    subject: Person
+    relation: str
+    object: Person
+    trigger: Token
+    rule: str
+    confidence: float
+
+
+@dataclass
+class ClaimContext:
+    """What the rules may look up: who each token refers to, and the last couple seen."""
+
+    doc: Doc
+    refs: dict[int, tuple[str, float]]
+    last_pair: tuple[Person, Person] | None = None
+    _seen: set[int] = field(default_factory=set)
+
+    def person(self, token: Token) -> Person | None:
+        ref = self.refs.get(token.i)
+        return Person(ref[0], ref[1], token) if ref else None
+
+    def persons(self, token: Token | None) -> list[Person]:
+        """The person at ``token`` and those coordinated with it ("X, Y and Z")."""
+        if token is None:
+            return []
+        found: list[Person] = []
+        for node in _conjuncts(token):
+            person = self.person(node)
+            if person is not None:
+                found.append(person)
+            elif node.lower_ in PAIR_NOUNS or node.lower_ in _PLURAL_PRONOUNS:
+                found.extend(self.group(node))
+        return _unique(found)
+
+    def group(self, token: Token) -> list[Person]:
+        """"they", "the couple": the coordinated subjects of the sentence, or the last couple."""
+        sentence = token.sent
+        for candidate in sentence:
+            if candidate.dep_ in _SUBJECT_DEPS and candidate.i != token.i:
+                people = [self.person(n) for n in _conjuncts(candidate)]
+                people = [p for p in people if p is not None]
+                if len({p.key for p in people}) >= 2 and candidate.i < token.i:
+                    return people
+        if self.last_pair is not None:
+            a, b = self.last_pair
+            return [Person(a.key, a.confidence * 0.8, token), Person(b.key, b.confidence * 0.8, token)]
+        return []
+
+
+def _conjuncts(token: Token) -> list[Token]:
+    nodes = [token]
+    for child in token.children:
+        if child.dep_ == "conj" or (child.dep_ == "appos" and token.dep_ != "appos"):
+            nodes.extend(_conjuncts(child))
+    return nodes
+
+
+def _unique(people: list[Person]) -> list[Person]:
+    seen: dict[str, Person] = {}
+    for person in people:
+        if person.key not in seen or seen[person.key].confidence < person.confidence:
+            seen[person.key] = person
+    return list(seen.values())
+
+
+def _pairs(
+    subjects: list[Person], objects: list[Person], relation: str, trigger: Token, rule: str, base: float
+) -> Iterator[Candidate]:
+    for s in subjects:
+        for o in objects:
+            if s.key != o.key:
+                yield Candidate(s, relation, o, trigger, rule, base * min(s.confidence, o.confidence))
+
+
+def _among(people: list[Person], relation: str, trigger: Token, rule: str, base: float):
+    for a, b in combinations(people, 2):
+        if a.key != b.key:
+            yield Candidate(a, relation, b, trigger, rule, base * min(a.confidence, b.confidence))
+
+
+def clause_subjects(verb: Token, ctx: ClaimContext, depth: int = 4) -> list[Person]:
+    """The subject of a verb, borrowed from the governing clause when it has none.
+
+    "He rushed the stage and stole the mic": ``stole`` takes its subject from ``rushed``;
+    "Kanye, who married Kim": the relative clause takes the noun it modifies.
+    """
+    node = verb
+    for _ in range(depth):
+        subjects = [c for c in node.children if c.dep_ in _SUBJECT_DEPS]
+        agents = [g for c in node.children if c.dep_ == "agent" for g in c.children]
+        found = [p for s in subjects + agents for p in ctx.persons(s)]
+        if found:
+            return found
+        if any(c.dep_ == "nsubj" and c.lower_ in {"who", "that"} for c in node.children) or (
+            node.dep_ == "relcl" and not subjects
+        ):
+            return ctx.persons(node.head)
+        if node.dep_ in {"conj", "xcomp", "advcl", "ccomp", "acl", "pcomp"} or node.pos_ in {
+            "NOUN",
+            "ADP",
+            "ADJ",
+        }:
+            if node.head is node:
+                break
+            node = node.head
+            continue
+        break
+    return []
+
+
+def _passive(verb: Token) -> bool:
+    return any(c.dep_ in {"nsubjpass", "auxpass"} for c in verb.children)
+
+
+def _prep_objects(token: Token, preposition: str, ctx: ClaimContext, depth: int = 2) -> list[Person]:
+    """Persons in a ``preposition`` phrase under ``token`` (through advmod/dobj/prt)."""
+    found: list[Person] = []
+    frontier = [token]
+    for _ in range(depth):
+        nxt = []
+        for node in frontier:
+            for child in node.children:
+                if child.dep_ in {"prep", "agent"} and child.lower_ == preposition:
+                    for obj in child.children:
+                        if obj.dep_ == "pobj":
+                            found.extend(ctx.persons(obj))
+                elif child.dep_ in {"advmod", "dobj", "prt", "npadvmod", "advcl"}:
+                    nxt.append(child)
+        frontier = nxt
+    return _unique(found)
+
+
+def _direct_objects(verb: Token, ctx: ClaimContext) -> list[Person]:
+    if _passive(verb):
+        return [p for c in verb.children if c.dep_ == "nsubjpass" for p in ctx.persons(c)]
+    return [p for c in verb.children if c.dep_ in {"dobj", "dative"} for p in ctx.persons(c)]
+
+
+def verb_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
+    """"West interrupted Swift", "Leno asked West", "X split from Y", "X and Y married"."""
+    if token.pos_ not in {"VERB", "AUX", "ADJ", "NOUN"}:
+        return
+    cues = _VERBS_BY_LEMMA.get(token.lemma_.lower())
+    if not cues or (token.pos_ == "NOUN" and token.dep_ != "ROOT"):
+        return
+    particles = {c.lower_ for c in token.children if c.dep_ in {"prt", "prep", "advmod"}}
+    dobj_lemmas = {c.lemma_.lower() for c in token.children if c.dep_ in {"dobj", "nsubjpass"}}
+    subjects = clause_subjects(token, ctx)
+    passive = _passive(token)
+    matched = False
+    for cue in cues:
+        if cue.particle and cue.particle not in particles:
+            continue
+        if cue.dobj_lemmas and not (cue.dobj_lemmas & dobj_lemmas):
+            continue
+        if cue.obj == "dobj":
+            if cue.dobj_lemmas:
+                continue
+            objects = _direct_objects(token, ctx)
+        else:
+            objects = _prep_objects(token, cue.obj.split(":", 1)[1], ctx)
+        if passive and cue.obj == "dobj":
+            subjects_here = [p for c in token.children if c.dep_ == "agent"
+                             for g in c.children for p in ctx.persons(g)]
+        else:
+            subjects_here = subjects
+        if not objects or not subjects_here:
+            continue
+        matched = True
+        rule = f"verb.{cue.lemma}{'_' + cue.particle if cue.particle else ''}.v1"
+        yield from _pairs(subjects_here, objects, cue.relation, token, rule, cue.confidence)
+        if cue.relation in {"collaboratedWith", "metWith"} and len(objects) > 1:
+            yield from _among(objects, cue.relation, token, rule, cue.confidence * 0.9)
+    if matched:
+        return
+    relation = INTRANSITIVE_CUES.get(token.lemma_.lower())
+    if relation is None:
+        return
+    if token.lemma_.lower() == "break" and "up" not in particles:
+        return
+    if token.lemma_.lower() == "tie" and "knot" not in dobj_lemmas:
+        return
+    group = [p for c in token.children if c.dep_ in _SUBJECT_DEPS for p in ctx.persons(c)]
+    if len(group) >= 2:
+        yield from _among(group, relation, token, f"verb.{token.lemma_.lower()}.together.v1", 0.8)
+
+
+def _noun_form(token: Token) -> str:
+    """"ex-wife" and "sister-in-law" come in several tokens; "former flame" has a modifier."""
+    doc = token.doc
+    i = token.i
+    lower = token.lower_
+    if i >= 2 and doc[i - 1].text == "-" and doc[i - 2].lower_ in {"ex", "co", "half", "step"}:
+        lower = f"{doc[i - 2].lower_}-{lower}"
+    if lower == "law" and i >= 4 and doc[i - 1].text == "-" and doc[i - 2].lower_ == "in":
+        lower = f"{doc[i - 4].lower_}-in-law"
+    for child in token.children:
+        if child.dep_ == "amod" and f"{child.lower_} {lower}" in KIN_NOUNS:
+            return f"{child.lower_} {lower}"
+    if lower in KIN_NOUNS:
+        return lower
+    lemma = token.lemma_.lower()
+    return lemma if lemma in KIN_NOUNS else lower
+
+
+def _named_by_noun(noun: Token, ctx: ClaimContext) -> tuple[list[Person], Token | None]:
+    """Who a kinship/role noun names: "wife Eniko", "his wife, Eniko", "Eniko, his wife"."""
+    if noun.dep_ in {"compound", "nmod", "amod"}:
+        person = ctx.person(noun.head)
+        if person is not None:
+            return [person], noun.head
+    appositions = [c for c in noun.children if c.dep_ == "appos"]
+    for appos in appositions:
+        found = ctx.persons(appos)
+        if found:
+            return found, appos
+    if noun.dep_ == "appos":
+        person = ctx.person(noun.head)
+        if person is not None:
+            return [person], noun.head
+    if noun.dep_ == "attr":
+        found = [p for c in noun.head.children if c.dep_ == "nsubj" for p in ctx.persons(c)]
+        if found:
+            return found, None
+    # "her daughter Sofia": the parser may attach the name as the noun's object.
+    following = noun.doc[noun.i + 1] if noun.i + 1 < len(noun.doc) else None
+    if following is not None and following.head is noun:
+        person = ctx.person(following)
+        if person is not None:
+            return [person], following
+    return [], None
+
+
+def _anchors(noun: Token, named_head: Token | None, ctx: ClaimContext) -> tuple[list[Person], float]:
+    """Whose wife/son/friend: "X's wife", "his wife", "Kardashian family friend"."""
+    holders = [noun] + ([named_head] if named_head is not None else [])
+    for holder in holders:
+        for child in holder.children:
+            if child.dep_ == "poss":
+                found = ctx.persons(child)
+                if found:
+                    return found, 1.0
+    for child in noun.children:
+        if child.dep_ in {"compound", "nmod"}:
+            found = [p for n in child.subtree if (p := ctx.person(n)) is not None]
+            if found:
+                return _unique(found), 0.8
+        if child.dep_ == "prep" and child.lower_ == "of":
+            found = [p for g in child.children if g.dep_ == "pobj" for p in ctx.persons(g)]
+            if found:
+                return found, 1.0
+    # "Kevin Hart and wife Eniko Parrish": the name the pair is coordinated with.
+    if named_head is not None and named_head.dep_ == "conj":
+        person = ctx.person(named_head.head)
+        if person is not None:
+            return [person], 0.9
+    subjects = clause_subjects(noun.head if noun.dep_ != "ROOT" else noun, ctx)
+    return subjects, 0.75
+
+
+def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
+    """"his wife Eniko Parrish", "X's ex-husband Y", "her mother Vicky", "co-star X"."""
+    if token.pos_ not in {"NOUN", "PROPN"}:
+        return
+    form = _noun_form(token)
+    cue: NounCue | None = KIN_NOUNS.get(form)
+    if cue is None or ctx.person(token) is not None:
+        return
+    named, named_head = _named_by_noun(token, ctx)
+    if not named:
+        return
+    anchors, factor = _anchors(token, named_head, ctx)
+    anchors = [a for a in anchors if a.key not in {n.key for n in named}]
+    rule = f"noun.{form.replace(' ', '_')}.v1"
+    for anchor in anchors:
+        for person in named:
+            subject, obj = (person, anchor) if cue.named_is_subject else (anchor, person)
+            yield Candidate(
+                subject, cue.relation, obj, token, rule,
+                cue.confidence * factor * min(anchor.confidence, person.confidence),
+            )
+
+
+def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
+    """"X's romance with Y", "X and Y's divorce", "a performance with Jay-Z and Rihanna"."""
+    if token.pos_ != "NOUN":
+        return
+    relation = RELATIONSHIP_NOUNS.get(token.lemma_.lower())
+    if relation is None:
+        return
+    owners = [p for c in token.children if c.dep_ in {"poss", "compound"} for p in ctx.persons(c)]
+    others: list[Person] = []
+    for prep in ("with", "to", "from", "against", "between", "of"):
+        if prep == "of" and relation not in {"interviewed"}:
+            continue
+        others.extend(_prep_objects(token, prep, ctx, depth=1))
+    others = _unique(others)
+    rule = f"noun.{token.lemma_.lower()}.v1"
+    symmetric = RELATIONS[relation].symmetric
+    if others and not owners:
+        owners = clause_subjects(token.head, ctx) if token.dep_ != "ROOT" else []
+        base = 0.65
+    else:
+        base = 0.8
+    if owners and others:
+        yield from _pairs(owners, others, relation, token, rule, base)
+        if symmetric and relation in {"collaboratedWith", "metWith"} and len(others) > 1:
+            yield from _among(others, relation, token, rule, base * 0.9)
+    elif symmetric and len(owners) >= 2:
+        yield from _among(owners, relation, token, rule, base)
+
+
+def predicate_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
+    """"X and Y are married", "X is friends with Y", "X is engaged to Y"."""
+    relation = PREDICATE_ADJECTIVES.get(token.lower_)
+    if relation is None or token.dep_ not in {"acomp", "attr", "oprd", "xcomp", "ROOT", "advmod"}:
+        return
+    if token.dep_ == "advmod" and token.lower_ != "together":
+        return
+    verb = token.head if token.dep_ != "ROOT" else token
+    if token.dep_ == "xcomp" and verb.lemma_ not in {"get", "become", "remain", "stay"}:
+        return
+    subjects = [p for c in verb.children if c.dep_ in _SUBJECT_DEPS for p in ctx.persons(c)]
+    others = _unique(
+        _prep_objects(token, "with", ctx, 1) + _prep_objects(token, "to", ctx, 1)
+        + _prep_objects(verb, "with", ctx, 1) + _prep_objects(verb, "to", ctx, 1)
+    )
+    rule = f"predicate.{token.lower_}.v1"
+    if subjects and others:
+        yield from _pairs(subjects, others, relation, token, rule, 0.85)
+    elif len(subjects) >= 2:
+        yield from _among(subjects, relation, token, rule, 0.85)
+
+
+Rule = Callable[[Token, ClaimContext], Iterable[Candidate]]
+
+#: The registered claim rules, by stable name.
+RULES: dict[str, Rule] = {
+    "verb.v1": verb_rule,
+    "kin_noun.v1": kin_noun_rule,
+    "relationship_noun.v1": relationship_noun_rule,
+    "predicate.v1": predicate_rule,
+}
+
+
+def sentence_candidates(sentence: Span, ctx: ClaimContext, rules: Iterable[Rule]) -> list[Candidate]:
+    """Run every rule on every token of a sentence that mentions at least two people."""
+    found: list[Candidate] = []
+    for token in sentence:
+        for rule in rules:
+            found.extend(rule(token, ctx))
+    for candidate in found:
+        if candidate.relation in _ROMANTIC:
+            ctx.last_pair = (candidate.subject, candidate.object)
+    return found

@@ -1,0 +1,309 @@
+"""Entities: the mentions of one article grouped into people, and what refers to them.
+
+Rules, in order:
+
+1. A name on the bundled list of well-known people is that person, under the list's name.
+2. A full name that is part of a longer full name in the same article is the same person
+   ("Kim Kardashian" / "Kim Kardashian West"); so is a form whose parts are initials of it
+   ("Kim K").
+3. A lone first name or surname is the person with that name part who was mentioned last
+   (or, if none was yet, who is mentioned next): two Harts in one article stay two people.
+4. A pronoun (he/she/his/her...) is the person of the right gender mentioned most recently
+   in the same or the previous sentence, when that choice is clear; a description
+   ("the rapper", "the host") is the one person in the article known by that role.
+
+The entity key (its IRI's last segment) is the slug of the bundled-list name or of the
+full name; a one-word name that is not on the list is scoped to its article, since one
+word does not identify a person across articles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+from celebgraph.extract.lexicon import (
+    FEMALE_NOUNS,
+    FEMALE_PRONOUNS,
+    MALE_NOUNS,
+    MALE_PRONOUNS,
+)
+from celebgraph.extract.names import known_people
+from celebgraph.models import Entity
+from celebgraph.ontology import slugify
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What one token refers to: an entity key, how sure, and how it was resolved."""
+
+    key: str
+    confidence: float
+    kind: str  # "name", "pronoun", "description"
+
+
+def _same_initial(short: str, full: str) -> bool:
+    short = short.rstrip(".")
+    return len(short) == 1 and full[:1].upper() == short.upper()
+
+
+def _part_of(short: tuple[str, ...], full: tuple[str, ...]) -> bool:
+    """``short`` is a contiguous run of ``full`` (initials allowed): Kim K ⊂ Kim Kardashian."""
+    if len(short) >= len(full):
+        return False
+    for offset in range(len(full) - len(short) + 1):
+        window = full[offset : offset + len(short)]
+        if all(a == b or _same_initial(a, b) for a, b in zip(short, window, strict=True)):
+            return True
+    return False
+
+
+class _Cluster:
+    def __init__(self, name: tuple[str, ...], known: str) -> None:
+        self.forms: dict[tuple[str, ...], int] = defaultdict(int)
+        self.longest = name
+        self.known = known  # bundled-list name, or ""
+        self.gender: str | None = None
+        self.roles: set[str] = set()
+
+    def add(self, form: tuple[str, ...]) -> None:
+        self.forms[form] += 1
+        if len(form) > len(self.longest):
+            self.longest = form
+
+    @property
+    def name(self) -> str:
+        return self.known or _join(self.longest)
+
+
+def _join(form: tuple[str, ...]) -> str:
+    """Tokens back to a name: hyphens and apostrophes close up ("Jay-Z", "O'Neal")."""
+    text = " ".join(form)
+    return re.sub(r"\s*([-'’])\s*", r"\1", text)
+
+
+def cluster_mentions(doc: Doc, mentions: list[Span]) -> list[tuple[Span, _Cluster]]:
+    """Assign each mention to a person (rules 1–3 above)."""
+    people = known_people()
+    clusters: dict[str, _Cluster] = {}
+    full_forms: dict[tuple[str, ...], _Cluster] = {}
+
+    def cluster_for(form: tuple[str, ...], known: str) -> _Cluster:
+        ident = known or _join(form)
+        if ident not in clusters:
+            clusters[ident] = _Cluster(form, known)
+        return clusters[ident]
+
+    # Whole names first, longest first, so that shorter ones can join them.
+    wholes = sorted(
+        {tuple(t.text for t in m): m.kb_id_ for m in mentions if len(m) > 1 or m.kb_id_}.items(),
+        key=lambda item: -len(item[0]),
+    )
+    for form, kb in wholes:
+        known = kb or (people.lookup(_join(form)).name if people.lookup(_join(form)) else "")
+        if known:
+            full_forms[form] = cluster_for(form, known)
+            continue
+        container = next((c for f, c in full_forms.items() if _part_of(form, f)), None)
+        full_forms[form] = container or cluster_for(form, "")
+
+    assigned: list[tuple[Span, _Cluster]] = []
+    last_seen: dict[int, int] = {}
+    pending: list[tuple[int, Span]] = []
+    for index, mention in enumerate(mentions):
+        form = tuple(t.text for t in mention)
+        cluster = full_forms.get(form)
+        if cluster is None:
+            candidates = {id(c): c for f, c in full_forms.items() if form[0] in f}
+            if not candidates:
+                known = people.lookup(form[0])
+                cluster = cluster_for(form, known.name if known else "")
+                full_forms[form] = cluster
+            elif len(candidates) == 1:
+                cluster = next(iter(candidates.values()))
+            else:
+                seen = [(last_seen[k], c) for k, c in candidates.items() if k in last_seen]
+                if seen:
+                    cluster = max(seen, key=lambda item: item[0])[1]
+                else:
+                    pending.append((index, mention))
+                    assigned.append((mention, None))  # type: ignore[arg-type]
+                    continue
+        cluster.add(form)
+        last_seen[id(cluster)] = mention.start
+        assigned.append((mention, cluster))
+    # An ambiguous part seen before any full name goes to the next full name that has it.
+    for index, mention in pending:
+        form = tuple(t.text for t in mention)
+        later = next(
+            (c for m, c in assigned[index + 1 :] if c is not None and form[0] in c.longest),
+            None,
+        ) or next(c for f, c in full_forms.items() if form[0] in f)
+        later.add(form)
+        assigned[index] = (mention, later)
+    return assigned
+
+
+def _gender_from_context(mention: Span) -> str | None:
+    """Gender words next to a name: "wife Eniko Parrish", "Mrs. Smith", "actress X"."""
+    doc = mention.doc
+    words = [t.lower_.rstrip(".") for t in doc[max(0, mention.start - 2) : mention.start]]
+    words += [t.lower_ for t in mention.root.children if t.dep_ in {"compound", "appos", "amod"}]
+    if mention.root.dep_ == "appos":
+        words.append(mention.root.head.lower_)
+    if any(w in FEMALE_NOUNS for w in words):
+        return "f"
+    if any(w in MALE_NOUNS for w in words):
+        return "m"
+    return None
+
+
+def _role_words(mention: Span) -> set[str]:
+    """Role nouns attached to a name: "rapper Kanye West", "the host, Jay Leno"."""
+    root = mention.root
+    roles = {
+        t.lemma_.lower()
+        for t in root.children
+        if t.dep_ in {"compound", "appos", "amod", "nmod"} and t.pos_ == "NOUN"
+    }
+    if root.dep_ == "appos" and root.head.pos_ == "NOUN":
+        roles.add(root.head.lemma_.lower())
+    return roles
+
+
+def resolve_references(
+    doc: Doc, assigned: list[tuple[Span, _Cluster]]
+) -> dict[int, tuple[_Cluster, float, str]]:
+    """Map tokens to people: names, then pronouns and descriptions (rule 4 above)."""
+    people = known_people()
+    refs: dict[int, tuple[_Cluster, float, str]] = {}
+    for mention, cluster in assigned:
+        cluster.gender = cluster.gender or _gender_from_context(mention)
+        cluster.roles |= _role_words(mention)
+        for token in mention:
+            refs[token.i] = (cluster, 1.0, "name")
+    for cluster in {id(c): c for _, c in assigned}.values():
+        known = people.lookup(cluster.name)
+        if known:
+            cluster.roles |= set(known.roles)
+            if cluster.gender is None:
+                cluster.gender = _gender_from_roles(known.roles)
+    by_sentence = {sent.start: index for index, sent in enumerate(doc.sents)}
+    sent_of = {}
+    index = -1
+    for token in doc:
+        if token.i in by_sentence:
+            index = by_sentence[token.i]
+        sent_of[token.i] = index
+
+    history: list[tuple[int, _Cluster, bool]] = []  # (token index, cluster, was subject)
+    role_owners: dict[str, set[int]] = defaultdict(set)
+    clusters = {id(c): c for _, c in assigned}
+    for cluster in clusters.values():
+        for role in cluster.roles:
+            role_owners[role].add(id(cluster))
+    for token in doc:
+        entry = refs.get(token.i)
+        if entry is not None:
+            if not history or history[-1][1] is not entry[0] or history[-1][0] != token.i - 1:
+                history.append((token.i, entry[0], token.dep_.startswith("nsubj")))
+            continue
+        gender = _pronoun_gender(token)
+        if gender is not None:
+            resolved = _resolve_pronoun(token, gender, history, sent_of)
+            if resolved is not None:
+                refs[token.i] = resolved
+                history.append((token.i, resolved[0], token.dep_.startswith("nsubj")))
+            continue
+        described = _resolve_description(token, role_owners, clusters)
+        if described is not None:
+            refs[token.i] = (described, 0.75, "description")
+            history.append((token.i, described, token.dep_.startswith("nsubj")))
+    return refs
+
+
+def _gender_from_roles(roles: tuple[str, ...]) -> str | None:
+    if any(r in FEMALE_NOUNS for r in roles):
+        return "f"
+    if any(r in MALE_NOUNS for r in roles):
+        return "m"
+    return None
+
+
+def _pronoun_gender(token: Token) -> str | None:
+    if token.pos_ not in {"PRON", "DET"}:
+        return None
+    if token.lower_ in MALE_PRONOUNS:
+        return "m"
+    if token.lower_ in FEMALE_PRONOUNS:
+        return "f"
+    return None
+
+
+def _resolve_pronoun(
+    token: Token,
+    gender: str,
+    history: list[tuple[int, _Cluster, bool]],
+    sent_of: dict[int, int],
+) -> tuple[_Cluster, float, str] | None:
+    here = sent_of[token.i]
+    window = [h for h in history if here - sent_of[h[0]] <= 1]
+    if not window:
+        window = [h for h in history if here - sent_of[h[0]] <= 3]
+    candidates: dict[int, _Cluster] = {}
+    for _, cluster, _ in window:
+        if cluster.gender in (None, gender):
+            candidates[id(cluster)] = cluster
+    if not candidates:
+        return None
+    if len(candidates) == 1:
+        cluster = next(iter(candidates.values()))
+        if cluster.gender is None:
+            cluster.gender = gender  # learnt from an unambiguous use
+        return cluster, 0.9, "pronoun"
+    sure = [c for c in candidates.values() if c.gender == gender]
+    if len(sure) == 1:
+        return sure[0], 0.85, "pronoun"
+    # Several people fit: a subject pronoun continues the latest subject.
+    if token.dep_.startswith("nsubj"):
+        for _, cluster, was_subject in reversed(window):
+            if was_subject and id(cluster) in candidates:
+                return cluster, 0.6, "pronoun"
+    return None
+
+
+def _resolve_description(
+    token: Token, role_owners: dict[str, set[int]], clusters: dict[int, _Cluster]
+) -> _Cluster | None:
+    """"the rapper" → the one person known as a rapper in this article."""
+    if token.pos_ != "NOUN" or token.dep_ in {"compound", "amod"}:
+        return None
+    owners = role_owners.get(token.lemma_.lower())
+    if not owners or len(owners) != 1:
+        return None
+    if not any(child.lower_ == "the" for child in token.children):
+        return None
+    return clusters[next(iter(owners))]
+
+
+def build_entities(
+    article_id: str, assigned: list[tuple[Span, _Cluster]]
+) -> tuple[dict[str, Entity], dict[int, str]]:
+    """Turn clusters into :class:`Entity` records with stable keys."""
+    entities: dict[str, Entity] = {}
+    keys: dict[int, str] = {}
+    for _, cluster in assigned:
+        if id(cluster) in keys:
+            continue
+        name = cluster.name
+        if cluster.known or len(cluster.longest) > 1:
+            key = slugify(name)
+        else:
+            key = f"{slugify(name)}--{slugify(article_id)}"
+        keys[id(cluster)] = key
+        forms = sorted({_join(f) for f in cluster.forms} - {name})
+        entities[key] = Entity(key=key, name=name, aliases=tuple(forms))
+    return entities, keys

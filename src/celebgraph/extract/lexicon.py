@@ -1,0 +1,324 @@
+"""The English words the extractor reads: relation cues, hedges, denials, pronouns, titles.
+
+Relation names here are checked against the ontology at import time, so a cue can never
+name a relation the ontology does not define.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from celebgraph.ontology import RELATIONS
+
+
+@dataclass(frozen=True)
+class VerbCue:
+    """``subject <lemma> [particle] object``; ``obj`` says where the object sits.
+
+    ``obj`` is ``"dobj"`` (direct object, or the passive subject) or ``"prep:WORD"`` (the
+    object of that preposition). ``dobj_lemmas`` restricts the direct object when the
+    person is in a prepositional phrase ("stole the microphone from X").
+    """
+
+    lemma: str
+    relation: str
+    obj: str = "dobj"
+    particle: str | None = None
+    dobj_lemmas: frozenset[str] = frozenset()
+    confidence: float = 0.8
+
+
+def _verbs(relation: str, spec: str, confidence: float = 0.8) -> list[VerbCue]:
+    """Build cues from ``"lemma[ particle][ >obj][ =dobj1|dobj2], ..."``."""
+    cues = []
+    for item in spec.split(","):
+        words = item.split()
+        lemma, particle, obj, dobjs = words[0], None, "dobj", frozenset()
+        for word in words[1:]:
+            if word.startswith(">"):
+                obj = word[1:]
+            elif word.startswith("="):
+                dobjs = frozenset(word[1:].split("|"))
+            else:
+                particle = word
+        cues.append(VerbCue(lemma, relation, obj, particle, dobjs, confidence))
+    return cues
+
+
+VERB_CUES: list[VerbCue] = [
+    *_verbs("spouseOf", "marry, wed, marry >prep:to, wed >prep:to, tie >prep:with =knot"),
+    *_verbs("formerSpouseOf", "divorce, divorce >prep:from, file >prep:from =divorce"),
+    *_verbs("partnerOf", "date, romance, hook up >prep:with, kiss, make out >prep:with"),
+    *_verbs(
+        "formerPartnerOf",
+        "split >prep:from, split >prep:with, break up >prep:with, dump, separate >prep:from,"
+        " call off >prep:with =romance|relationship|engagement",
+    ),
+    *_verbs("engagedTo", "engage >prep:to, propose >prep:to"),
+    *_verbs("parentOf", "give >prep:to =birth, welcome, adopt, father, raise"),
+    *_verbs("friendOf", "befriend"),
+    *_verbs(
+        "collaboratedWith",
+        "collaborate >prep:with, work >prep:with, perform >prep:with, team up >prep:with,"
+        " co-star >prep:with, costar >prep:with, star >prep:alongside, star >prep:with,"
+        " tour >prep:with, record >prep:with, duet >prep:with, sing >prep:with,"
+        " direct, produce, feature, cast >prep:alongside, partner >prep:with",
+        0.7,
+    ),
+    *_verbs("feudWith", "feud >prep:with, clash >prep:with, fight >prep:with, spar >prep:with"),
+    *_verbs("interviewed", "interview, grill"),
+    *_verbs("interviewed", "ask, question", 0.6),
+    *_verbs(
+        "interrupted",
+        "interrupt, cut off, steal >prep:from =microphone|mic|spotlight|moment|show|stage,"
+        " grab >prep:from =microphone|mic, snatch >prep:from =microphone|mic, crash",
+    ),
+    *_verbs("apologizedTo", "apologize >prep:to, apologise >prep:to, apologize, say >prep:to =sorry"),
+    *_verbs(
+        "criticized",
+        "slam, blast, mock, criticize, criticise, diss, shade, insult, bash, ridicule, troll,"
+        " roast, call out, lash out >prep:at, rip, rip into >prep:into, throw >prep:at =shade,"
+        " take >prep:at =swipe|jab|shot|dig, condemn, berate, scold, trash, accuse, attack",
+    ),
+    *_verbs(
+        "praised",
+        "praise, thank, congratulate, defend, support, applaud, hail, commend, compliment,"
+        " gush >prep:over, gush >prep:about, rave >prep:about, honor, honour, salute, cheer,"
+        " champion, credit, toast, adore, admire, celebrate",
+    ),
+    *_verbs("sued", "sue, file >prep:against =lawsuit|suit|complaint, take >prep:to =court, countersue"),
+    *_verbs("assaulted", "assault, punch, hit, slap, kick, shove, push, beat, choke, stab, shoot"),
+    *_verbs(
+        "metWith",
+        "meet, meet >prep:with, party >prep:with, dine >prep:with, hang out >prep:with,"
+        " hang >prep:with, spend >prep:with =time|day|night|evening|weekend|holiday,"
+        " join, visit, hug, embrace, pose >prep:with, step out >prep:with, attend >prep:with,"
+        " vacation >prep:with, holiday >prep:with, reunite >prep:with",
+        0.7,
+    ),
+]
+
+#: Symmetric verbs that relate the coordinated subjects to each other:
+#: "X and Y married", "X and Y split", "X and Y tied the knot".
+INTRANSITIVE_CUES: dict[str, str] = {
+    "marry": "spouseOf",
+    "wed": "spouseOf",
+    "tie": "spouseOf",
+    "divorce": "formerSpouseOf",
+    "split": "formerPartnerOf",
+    "separate": "formerPartnerOf",
+    "date": "partnerOf",
+    "engage": "engagedTo",
+    "feud": "feudWith",
+    "clash": "feudWith",
+    "meet": "metWith",
+    "reunite": "metWith",
+    "collaborate": "collaboratedWith",
+    "co-star": "collaboratedWith",
+    "costar": "collaboratedWith",
+    "duet": "collaboratedWith",
+    "kiss": "partnerOf",
+    "break": "formerPartnerOf",
+}
+
+
+@dataclass(frozen=True)
+class NounCue:
+    """A kinship or role noun linking a named person to an anchor (possessor).
+
+    ``named_is_subject``: in "X's mother Y" the named person Y is the subject of
+    ``parentOf``; in "X's son Y" the anchor X is.
+    """
+
+    relation: str
+    named_is_subject: bool = False
+    confidence: float = 0.9
+
+
+def _nouns(relation: str, words: str, named_is_subject: bool = False, confidence: float = 0.9):
+    return {w.strip(): NounCue(relation, named_is_subject, confidence) for w in words.split(",")}
+
+
+KIN_NOUNS: dict[str, NounCue] = {
+    **_nouns("spouseOf", "wife, husband, spouse, hubby, missus, bride, groom, widow, widower"),
+    **_nouns(
+        "formerSpouseOf",
+        "ex-wife, ex-husband, ex-spouse, former wife, former husband, first wife, first husband,"
+        " late wife, late husband",
+    ),
+    **_nouns(
+        "partnerOf",
+        "girlfriend, boyfriend, beau, lover, sweetheart, flame, squeeze, paramour,"
+        " love, partner, mistress, bae",
+        confidence=0.8,
+    ),
+    **_nouns(
+        "formerPartnerOf",
+        "ex, ex-girlfriend, ex-boyfriend, ex-fiancé, ex-fiancée, ex-fiance, ex-fiancee,"
+        " former flame, old flame, former girlfriend, former boyfriend, ex-partner, ex-lover",
+    ),
+    **_nouns("engagedTo", "fiancé, fiancée, fiance, fiancee, bride-to-be, husband-to-be, wife-to-be"),
+    **_nouns(
+        "parentOf",
+        "son, daughter, child, kid, baby, newborn, stepson, stepdaughter, stepchild, boy, girl",
+    ),
+    **_nouns(
+        "parentOf",
+        "mother, father, mom, dad, mum, mommy, daddy, stepmother, stepfather, stepmom, stepdad,"
+        " momager, mama, papa, parent",
+        named_is_subject=True,
+    ),
+    **_nouns(
+        "siblingOf",
+        "sister, brother, sibling, half-sister, half-brother, stepsister, stepbrother,"
+        " big sister, little sister, big brother, little brother, twin",
+    ),
+    **_nouns(
+        "relativeOf",
+        "cousin, aunt, uncle, niece, nephew, grandmother, grandfather, grandma, grandpa,"
+        " granddaughter, grandson, grandchild, grandkid, sister-in-law, brother-in-law,"
+        " mother-in-law, father-in-law, son-in-law, daughter-in-law, grandparent, relative",
+    ),
+    **_nouns("friendOf", "friend, pal, bff, bestie, buddy, confidant, confidante, bestfriend"),
+    **_nouns(
+        "collaboratedWith",
+        "co-star, costar, collaborator, bandmate, co-host, cohost, manager, producer,"
+        " stylist, designer, choreographer, director, duet partner, publicist, assistant,"
+        " makeup artist, agent",
+        confidence=0.75,
+    ),
+    **_nouns("feudWith", "rival, nemesis, enemy, foe, arch-nemesis", confidence=0.8),
+}
+
+#: Nouns naming a relationship: "X's romance with Y", "X and Y's divorce".
+RELATIONSHIP_NOUNS: dict[str, str] = {
+    "marriage": "spouseOf",
+    "wedding": "spouseOf",
+    "nuptials": "spouseOf",
+    "divorce": "formerSpouseOf",
+    "relationship": "partnerOf",
+    "romance": "partnerOf",
+    "affair": "partnerOf",
+    "fling": "partnerOf",
+    "hookup": "partnerOf",
+    "hook-up": "partnerOf",
+    "dating": "partnerOf",
+    "split": "formerPartnerOf",
+    "breakup": "formerPartnerOf",
+    "break-up": "formerPartnerOf",
+    "engagement": "engagedTo",
+    "friendship": "friendOf",
+    "feud": "feudWith",
+    "beef": "feudWith",
+    "rivalry": "feudWith",
+    "fight": "feudWith",
+    "collaboration": "collaboratedWith",
+    "duet": "collaboratedWith",
+    "performance": "collaboratedWith",
+    "tour": "collaboratedWith",
+    "interview": "interviewed",
+    "apology": "apologizedTo",
+    "lawsuit": "sued",
+    "date": "metWith",
+}
+
+#: Predicates of "X and Y are ___" / "X is ___ with Y".
+PREDICATE_ADJECTIVES: dict[str, str] = {
+    "married": "spouseOf",
+    "wed": "spouseOf",
+    "divorced": "formerSpouseOf",
+    "engaged": "engagedTo",
+    "dating": "partnerOf",
+    "together": "partnerOf",
+    "friends": "friendOf",
+    "friend": "friendOf",
+    "close": "friendOf",
+    "couple": "partnerOf",
+    "exes": "formerPartnerOf",
+    "siblings": "siblingOf",
+    "sisters": "siblingOf",
+    "brothers": "siblingOf",
+    "cousins": "relativeOf",
+    "co-stars": "collaboratedWith",
+    "costars": "collaboratedWith",
+    "bffs": "friendOf",
+    "pals": "friendOf",
+    "rivals": "feudWith",
+    "enemies": "feudWith",
+}
+
+#: Words that make a sentence a rumour (GUIDELINES: reported).
+HEDGE_WORDS = frozenset(
+    "reportedly allegedly supposedly rumored rumoured rumor rumour rumors rumours apparently"
+    " purportedly speculation speculated speculate gossip insider insiders source sources"
+    " tipster tabloid tabloids alleged allegation allegations claim claims claimed"
+    " reports reported report".split()
+)
+#: Multi-word hedges matched on the lower-cased sentence.
+HEDGE_PHRASES = (
+    "is said to",
+    "are said to",
+    "was said to",
+    "were said to",
+    "is believed to",
+    "are believed to",
+    "is thought to",
+    "are thought to",
+    "fans think",
+    "fans believe",
+    "fans are convinced",
+    "according to a",
+    "according to an",
+    "according to reports",
+    "according to sources",
+    "it is rumored",
+    "word is",
+    "may have",
+    "might have",
+    "could be",
+    "may be",
+    "might be",
+)
+#: Verbs whose complement is denied: "X denies dating Y".
+DENIAL_VERBS = frozenset(
+    "deny debunk dismiss refute rebut disprove quash squash shoot slam shut laugh"
+    " reject correct clarify dispel".split()
+)
+DENIAL_PARTICLES = {"shoot": "down", "shut": "down", "laugh": "off", "slam": None}
+#: Words that call a statement untrue: "reports that ... are false".
+FALSITY_WORDS = frozenset(
+    "false untrue fake fabricated baseless bogus hoax lie lies nonsense rubbish made-up"
+    " unfounded inaccurate".split()
+)
+NEGATIONS = frozenset({"not", "n't", "never", "no", "neither", "nor"})
+
+MALE_PRONOUNS = frozenset({"he", "him", "his", "himself"})
+FEMALE_PRONOUNS = frozenset({"she", "her", "hers", "herself"})
+MALE_NOUNS = frozenset(
+    "husband boyfriend father dad son brother actor king prince duke mr sir groom widower"
+    " grandfather grandpa uncle nephew stepfather stepdad stepson man guy".split()
+)
+FEMALE_NOUNS = frozenset(
+    "wife girlfriend mother mom mum daughter sister actress queen princess duchess mrs ms"
+    " miss bride widow grandmother grandma aunt niece stepmother stepmom stepdaughter"
+    " momager woman lady dame".split()
+)
+#: Words stripped from the edges of a name: "Mr. Smith", "rapper Kanye West".
+TITLES = frozenset(
+    "mr mr. mrs mrs. ms ms. miss dr dr. sir dame lord rev rev. reverend pastor"
+    " officer judge president senator governor mayor".split()
+)
+#: Nouns that stand for the two people of a relationship: "the couple's son".
+PAIR_NOUNS = frozenset({"couple", "pair", "duo", "exes", "parents", "newlyweds", "lovebirds"})
+
+
+def _check() -> None:
+    used = {c.relation for c in VERB_CUES} | {c.relation for c in KIN_NOUNS.values()}
+    used |= set(INTRANSITIVE_CUES.values()) | set(RELATIONSHIP_NOUNS.values())
+    used |= set(PREDICATE_ADJECTIVES.values())
+    unknown = used - set(RELATIONS)
+    if unknown:
+        raise ValueError(f"lexicon names relations the ontology lacks: {sorted(unknown)}")
+
+
+_check()

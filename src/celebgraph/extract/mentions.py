@@ -1,0 +1,159 @@
+"""Person mentions: every place a document names a person.
+
+The statistical NER labels the same name differently from one sentence to the next
+("Kanye West" PERSON, then ORG; "West" LOC; "Swift" PRODUCT). This step collects the
+names the document reliably gives a person, then finds *every* occurrence of those names
+and their parts, whatever label the model gave them.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Span, Token
+
+from celebgraph.extract.lexicon import TITLES
+
+_POSSESSIVE = {"'s", "’s", "'", "’"}
+_NAME_PARTICLES = {"de", "van", "von", "da", "la", "le", "di", "del", "bin", "al", "der", "st."}
+_NOT_NAME_PARTS = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "the", "mc", "mr", "mrs", "ms"}
+_MAX_NAME_TOKENS = 5
+_PERSON_LABELS = {"PERSON"}
+#: Labels under which a longer entity swallows a name without being that person
+#: ("The Jay Leno Show", "Kardashian Kollection").
+_CONTAINER_LABELS = {"ORG", "WORK_OF_ART", "EVENT", "FAC", "PRODUCT", "LAW", "GPE", "NORP"}
+
+
+def _is_name_token(token: Token) -> bool:
+    text = token.text
+    if token.lower_ in _NAME_PARTICLES:
+        return True
+    return text[:1].isupper() and not token.like_num and any(ch.isalpha() for ch in text)
+
+
+def clean_name(span: Span) -> Span | None:
+    """Strip titles, role words, possessives and punctuation from a name span.
+
+    Returns ``None`` when what is left does not look like a person's name.
+    """
+    start, end = span.start, span.end
+    doc = span.doc
+    while start < end and (
+        doc[start].lower_ in TITLES or not _is_name_token(doc[start]) or doc[start].is_punct
+    ):
+        start += 1
+    while end > start and (
+        doc[end - 1].text in _POSSESSIVE
+        or doc[end - 1].is_punct
+        or not _is_name_token(doc[end - 1])
+        or doc[end - 1].lower_ in _NAME_PARTICLES
+    ):
+        end -= 1
+    if start >= end or end - start > _MAX_NAME_TOKENS:
+        return None
+    cleaned = doc[start:end]
+    if any(t.is_space or t.like_num or "\n" in t.text for t in cleaned):
+        return None
+    if any(not _is_name_token(t) and not t.is_punct for t in cleaned):
+        return None
+    if len(cleaned.text) < 2:
+        return None
+    return Span(doc, start, end, label="PERSON", kb_id=span.kb_id_ or span.ent_id_)
+
+
+def _headline_end(doc: Doc) -> int:
+    """Index of the first body token (0 when the document has no headline)."""
+    return doc.user_data.get("cg_headline_tokens", 0)
+
+
+def name_key(span: Span) -> tuple[str, ...]:
+    return tuple(t.text.replace("’", "'") for t in span)
+
+
+def collect_names(doc: Doc) -> dict[tuple[str, ...], str]:
+    """Names the document gives a person: token tuple → bundled-list name ('' if unknown)."""
+    body_start = _headline_end(doc)
+    names: dict[tuple[str, ...], str] = {}
+    headline: list[Span] = []
+    for ent in doc.ents:
+        if ent.label_ not in _PERSON_LABELS:
+            continue
+        cleaned = clean_name(ent)
+        if cleaned is None:
+            continue
+        if cleaned.start < body_start and not cleaned.kb_id_:
+            headline.append(cleaned)  # title case fools the model: confirm against the body
+            continue
+        names.setdefault(name_key(cleaned), cleaned.kb_id_)
+    for span in headline:
+        # A headline-only name is kept when it is short and plainly a name.
+        if len(span) <= 2 and all(t.pos_ == "PROPN" for t in span):
+            names.setdefault(name_key(span), "")
+    return names
+
+
+def _forms(names: dict[tuple[str, ...], str]) -> dict[tuple[str, ...], bool]:
+    """Every form to look for → whether it is a whole name (False: one part of a name)."""
+    forms = {key: True for key in names}
+    for key in names:
+        if len(key) < 2:
+            continue
+        for part in (key[0], key[-1]):
+            if part.lower() not in _NOT_NAME_PARTS and len(part) > 1:
+                forms.setdefault((part,), False)
+    return forms
+
+
+def _inside_other_entity(doc: Doc, start: int, end: int) -> bool:
+    token = doc[start]
+    if not token.ent_type_ or token.ent_type_ not in _CONTAINER_LABELS:
+        return False
+    ent = next((e for e in doc.ents if e.start <= start < e.end), None)
+    if ent is None or (ent.start == start and ent.end == end):
+        return False
+    # "Jay Leno's" tagged ORG is still the person; "The Jay Leno Show" is not.
+    tail = doc[end:ent.end]
+    return not all(t.text in _POSSESSIVE for t in tail)
+
+
+def _isolated(doc: Doc, start: int, end: int) -> bool:
+    """A lone name part must not be glued to other capitalised words ("West Coast")."""
+    before = doc[start - 1] if start > 0 else None
+    after = doc[end] if end < len(doc) else None
+    for neighbour in (before, after):
+        if (
+            neighbour is not None
+            and neighbour.pos_ == "PROPN"
+            and neighbour.text[:1].isupper()
+            and not neighbour.is_sent_start
+        ):
+            return False
+    return doc[start].pos_ in {"PROPN", "NOUN"} or doc[start].ent_type_ != ""
+
+
+def find_mentions(doc: Doc) -> list[Span]:
+    """All person mentions, longest match first, not overlapping, in document order."""
+    names = collect_names(doc)
+    forms = _forms(names)
+    kb_ids = {key: kb for key, kb in names.items() if kb}
+    longest = max((len(f) for f in forms), default=0)
+    mentions: list[Span] = []
+    i = 0
+    texts = [t.text.replace("’", "'") for t in doc]
+    while i < len(doc):
+        match = None
+        for size in range(min(longest, len(doc) - i), 0, -1):
+            key = tuple(texts[i : i + size])
+            whole = forms.get(key)
+            if whole is None:
+                continue
+            if _inside_other_entity(doc, i, i + size):
+                continue
+            if not whole and not _isolated(doc, i, i + size):
+                continue
+            match = Span(doc, i, i + size, label="PERSON", kb_id=kb_ids.get(key, ""))
+            break
+        if match is None:
+            i += 1
+            continue
+        mentions.append(match)
+        i = match.end
+    return mentions

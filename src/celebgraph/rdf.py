@@ -1,0 +1,79 @@
+"""Extractions → RDF triples, following the data model in the README.
+
+Pure functions: no store, no I/O. Each article's triples go to the named graph
+``article_iri(article.id)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+
+from celebgraph.models import Extraction
+from celebgraph.ontology import (
+    CG,
+    SCHEMA,
+    Status,
+    article_iri,
+    claim_iri,
+    decimal,
+    person_iri,
+    relation,
+)
+
+Triple = tuple[URIRef, URIRef, URIRef | Literal]
+
+
+def article_triples(extraction: Extraction) -> Iterator[Triple]:
+    """All triples of one article's named graph: article, persons, claims, facts.
+
+    >>> from celebgraph.models import Article, Entity, Claim, Extraction
+    >>> from celebgraph.ontology import Status
+    >>> ex = Extraction(Article("a1", "Headline", "Body."),
+    ...     {"x": Entity("x", "X Y"), "z": Entity("z", "Z W")},
+    ...     [Claim("x", "spouseOf", "z", Status.ASSERTED, 0.9, "X Y married Z W.", "r")])
+    >>> (person_iri("x"), CG.spouseOf, person_iri("z")) in set(article_triples(ex))
+    True
+    """
+    article = extraction.article
+    doc = article_iri(article.id)
+    yield doc, RDF.type, SCHEMA.NewsArticle
+    yield doc, DCTERMS.identifier, Literal(article.id)
+    if article.headline:
+        yield doc, SCHEMA.headline, Literal(article.headline)
+    if article.date:
+        yield doc, SCHEMA.datePublished, Literal(article.date)
+    if article.url:
+        yield doc, SCHEMA.url, Literal(article.url, datatype=XSD.anyURI)
+    if article.source:
+        yield doc, DCTERMS.source, Literal(article.source)
+    for entity in extraction.entities.values():
+        person = person_iri(entity.key)
+        yield doc, SCHEMA.mentions, person
+        yield person, RDF.type, CG.Person
+        yield person, RDFS.label, Literal(entity.name)
+        for alias in entity.aliases:
+            yield person, SKOS.altLabel, Literal(alias)
+    for claim in extraction.claims:
+        node = claim_iri(article.id, claim.subject, claim.relation, claim.object)
+        subject, obj = person_iri(claim.subject), person_iri(claim.object)
+        predicate = relation(claim.relation).iri
+        yield node, RDF.type, CG.Claim
+        yield node, RDF.subject, subject
+        yield node, RDF.predicate, predicate
+        yield node, RDF.object, obj
+        yield node, CG.status, claim.status.iri
+        yield node, PROV.wasDerivedFrom, doc
+        yield node, CG.evidence, Literal(claim.evidence)
+        yield node, CG.confidence, decimal(claim.confidence)
+        yield node, CG.rule, Literal(claim.rule)
+        if claim.status is Status.ASSERTED:
+            # The fact layer: only what the article asserts becomes a direct triple.
+            yield subject, predicate, obj
+
+
+def to_ntriples(triples: Iterator[Triple]) -> str:
+    """N-Triples text (one statement a line), e.g. for SPARQL ``INSERT DATA``."""
+    return "\n".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in triples)
