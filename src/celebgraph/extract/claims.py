@@ -52,6 +52,7 @@ class Candidate:
     trigger: Token
     rule: str
     confidence: float
+    presupposed: bool = False  # given by a noun phrase ("his wife X"), not stated
 
 
 @dataclass
@@ -126,33 +127,28 @@ def _among(people: list[Person], relation: str, trigger: Token, rule: str, base:
             yield Candidate(a, relation, b, trigger, rule, base * min(a.confidence, b.confidence))
 
 
-def clause_subjects(verb: Token, ctx: ClaimContext, depth: int = 4) -> list[Person]:
-    """The subject of a verb, borrowed from the governing clause when it has none.
+def clause_subjects(token: Token, ctx: ClaimContext, depth: int = 8) -> list[Person]:
+    """The subject of the clause a token sits in, borrowed from the governing clause.
 
     "He rushed the stage and stole the mic": ``stole`` takes its subject from ``rushed``;
-    "Kanye, who married Kim": the relative clause takes the noun it modifies.
+    "Kanye, who married Kim": the relative clause takes the noun it modifies. A reported
+    clause ("X said Y married Z") does not borrow the subject of "said".
     """
-    node = verb
+    node = token
     for _ in range(depth):
-        subjects = [c for c in node.children if c.dep_ in _SUBJECT_DEPS]
-        agents = [g for c in node.children if c.dep_ == "agent" for g in c.children]
-        found = [p for s in subjects + agents for p in ctx.persons(s)]
-        if found:
-            return found
-        if any(c.dep_ == "nsubj" and c.lower_ in {"who", "that"} for c in node.children) or (
-            node.dep_ == "relcl" and not subjects
-        ):
-            return ctx.persons(node.head)
-        if node.dep_ in {"conj", "xcomp", "advcl", "ccomp", "acl", "pcomp"} or node.pos_ in {
-            "NOUN",
-            "ADP",
-            "ADJ",
-        }:
-            if node.head is node:
-                break
-            node = node.head
-            continue
-        break
+        if node.pos_ in {"VERB", "AUX"}:
+            subjects = [c for c in node.children if c.dep_ in _SUBJECT_DEPS]
+            agents = [g for c in node.children if c.dep_ == "agent" for g in c.children]
+            found = [p for s in subjects + agents for p in ctx.persons(s)]
+            if found:
+                return found
+            if node.dep_ == "relcl" or any(s.lower_ in {"who", "that"} for s in subjects):
+                return ctx.persons(node.head)
+            if subjects or node.dep_ not in {"conj", "xcomp", "advcl", "acl", "pcomp"}:
+                return []
+        if node.head is node:
+            break
+        node = node.head
     return []
 
 
@@ -326,6 +322,7 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
             yield Candidate(
                 subject, cue.relation, obj, token, rule,
                 cue.confidence * factor * min(anchor.confidence, person.confidence),
+                presupposed=token.dep_ != "attr",
             )
 
 
@@ -336,6 +333,10 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
     relation = RELATIONSHIP_NOUNS.get(token.lemma_.lower())
     if relation is None:
         return
+    if relation == "collaboratedWith" and any(
+        c.dep_ == "prep" and c.lower_ == "of" for c in token.children
+    ):
+        return  # "a tour of the museum" is no concert tour
     owners = [p for c in token.children if c.dep_ in {"poss", "compound"} for p in ctx.persons(c)]
     others: list[Person] = []
     for prep in ("with", "to", "from", "against", "between", "of"):

@@ -125,9 +125,25 @@ def cluster_mentions(doc: Doc, mentions: list[Span]) -> list[tuple[Span, _Cluste
             elif len(candidates) == 1:
                 cluster = next(iter(candidates.values()))
             else:
-                seen = [(last_seen[k], c) for k, c in candidates.items() if k in last_seen]
+                # Not the person fully named in this very sentence ("Hart was married to
+                # Torrei Hart"); then the most mentioned so far, then the latest.
+                here = mention.sent
+                named_here = {
+                    id(full_forms[tuple(t.text for t in m)])
+                    for m in mentions
+                    if len(m) > 1 and m.sent == here and tuple(t.text for t in m) in full_forms
+                }
+                others = {k: c for k, c in candidates.items() if k not in named_here}
+                candidates = others or candidates
+                seen = [
+                    (sum(c.forms.values()), last_seen[k], c)
+                    for k, c in candidates.items()
+                    if k in last_seen
+                ]
                 if seen:
-                    cluster = max(seen, key=lambda item: item[0])[1]
+                    cluster = max(seen, key=lambda item: item[:2])[2]
+                elif len(candidates) == 1:
+                    cluster = next(iter(candidates.values()))
                 else:
                     pending.append((index, mention))
                     assigned.append((mention, None))  # type: ignore[arg-type]
@@ -191,6 +207,7 @@ def resolve_references(
             cluster.roles |= set(known.roles)
             if cluster.gender is None:
                 cluster.gender = _gender_from_roles(known.roles)
+    _vote_genders(doc, assigned)
     by_sentence = {sent.start: index for index, sent in enumerate(doc.sents)}
     sent_of = {}
     index = -1
@@ -225,6 +242,30 @@ def resolve_references(
     return refs
 
 
+def _vote_genders(doc: Doc, assigned: list[tuple[Span, _Cluster]]) -> None:
+    """A sentence that names one person and says "she" or "he" hints at that person's gender."""
+    votes: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    clusters = {id(c): c for _, c in assigned}
+    by_sentence: dict[int, set[int]] = defaultdict(set)
+    for mention, cluster in assigned:
+        by_sentence[mention.sent.start].add(id(cluster))
+    for sentence in doc.sents:
+        named = by_sentence.get(sentence.start)
+        if not named or len(named) != 1:
+            continue
+        (only,) = named
+        for token in sentence:
+            gender = _pronoun_gender(token)
+            if gender == "m":
+                votes[only][0] += 1
+            elif gender == "f":
+                votes[only][1] += 1
+    for ident, (male, female) in votes.items():
+        cluster = clusters[ident]
+        if cluster.gender is None and male != female:
+            cluster.gender = "m" if male > female else "f"
+
+
 def _gender_from_roles(roles: tuple[str, ...]) -> str | None:
     if any(r in FEMALE_NOUNS for r in roles):
         return "f"
@@ -250,6 +291,11 @@ def _resolve_pronoun(
     sent_of: dict[int, int],
 ) -> tuple[_Cluster, float, str] | None:
     here = sent_of[token.i]
+    # Prefer the one fitting person named earlier in the same sentence.
+    same = {id(c): c for i, c, _ in history if sent_of[i] == here and c.gender in (None, gender)}
+    if len(same) == 1:
+        cluster = next(iter(same.values()))
+        return cluster, 0.85 if cluster.gender == gender else 0.75, "pronoun"
     window = [h for h in history if here - sent_of[h[0]] <= 1]
     if not window:
         window = [h for h in history if here - sent_of[h[0]] <= 3]

@@ -267,17 +267,25 @@ HEDGE_PHRASES = (
     "fans think",
     "fans believe",
     "fans are convinced",
-    "according to a",
-    "according to an",
+    "according to a source",
+    "according to an insider",
     "according to reports",
     "according to sources",
     "it is rumored",
     "word is",
-    "may have",
-    "might have",
-    "could be",
-    "may be",
-    "might be",
+)
+#: Who speaks when nobody is named.
+SOURCE_WORDS = frozenset({"source", "sources", "insider", "insiders", "tipster", "spy"})
+#: Adverbs and modals that hedge the clause they modify.
+HEDGE_ADVERBS = frozenset(
+    "reportedly allegedly supposedly apparently purportedly rumoredly seemingly possibly"
+    " perhaps maybe probably".split()
+)
+HEDGE_MODALS = frozenset({"might", "may", "could", "would"})
+#: Words that, governing a clause, make it a rumour: "rumours that X dated Y".
+HEDGE_LEMMAS = frozenset(
+    "rumor rumour report claim allege speculate speculation gossip allegation suspect"
+    " suggest hint believe think suspicion buzz".split()
 )
 #: Verbs whose complement is denied: "X denies dating Y".
 DENIAL_VERBS = frozenset(
@@ -308,6 +316,18 @@ TITLES = frozenset(
     "mr mr. mrs mrs. ms ms. miss dr dr. sir dame lord rev rev. reverend pastor"
     " officer judge president senator governor mayor".split()
 )
+#: Role nouns that introduce a name: "rapper Kanye West", "pastor Carl Lentz".
+ROLE_NOUNS = frozenset(
+    "rapper singer actress actor star host model designer producer director comedian"
+    " comedienne pastor dj musician songwriter athlete player footballer quarterback chef"
+    " artist author writer journalist reporter anchor presenter judge dancer stylist"
+    " photographer ceo founder mogul heiress socialite personality entrepreneur lawyer"
+    " attorney spokesperson spokesman spokeswoman rep representative publicist manager"
+    " agent co-star costar pal friend bandmate frontman frontwoman newcomer legend icon"
+    " hitmaker crooner diva starlet hunk beauty blogger influencer youtuber billionaire"
+    " businessman businesswoman politician president senator".split()
+)
+
 #: Nouns that stand for the two people of a relationship: "the couple's son".
 PAIR_NOUNS = frozenset({"couple", "pair", "duo", "exes", "parents", "newlyweds", "lovebirds"})
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span, Token
 
-from celebgraph.extract.lexicon import TITLES
+from celebgraph.extract.lexicon import KIN_NOUNS, ROLE_NOUNS, TITLES
 
 _POSSESSIVE = {"'s", "’s", "'", "’"}
 _NAME_PARTICLES = {"de", "van", "von", "da", "la", "le", "di", "del", "bin", "al", "der", "st."}
@@ -83,11 +83,37 @@ def collect_names(doc: Doc) -> dict[tuple[str, ...], str]:
             headline.append(cleaned)  # title case fools the model: confirm against the body
             continue
         names.setdefault(name_key(cleaned), cleaned.kb_id_)
+    for span in _introduced_names(doc, body_start):
+        names.setdefault(name_key(span), "")
     for span in headline:
         # A headline-only name is kept when it is short and plainly a name.
         if len(span) <= 2 and all(t.pos_ == "PROPN" for t in span):
             names.setdefault(name_key(span), "")
     return names
+
+
+def _introduced_names(doc: Doc, body_start: int) -> list[Span]:
+    """Names right after a kinship or role noun: "daughter Carys", "pastor Carl Lentz".
+
+    The model often misses (or mislabels) these one-word and unfamiliar names, but the
+    noun in front of them says they are people.
+    """
+    found = []
+    for token in doc[body_start:]:
+        if token.lower_ not in KIN_NOUNS and token.lower_ not in ROLE_NOUNS:
+            continue
+        end = token.i + 1
+        while end < len(doc) and end - token.i <= 4 and doc[end].pos_ == "PROPN" and _is_name_token(doc[end]):
+            end += 1
+        if end == token.i + 1:
+            continue
+        # "host Jay Leno's show" is fine; "the singer Taylor Swift Music Festival" is not.
+        if end < len(doc) and doc[end].pos_ == "PROPN":
+            continue
+        cleaned = clean_name(doc[token.i + 1 : end])
+        if cleaned is not None and not _inside_other_entity(doc, cleaned.start, cleaned.end):
+            found.append(cleaned)
+    return found
 
 
 def _forms(names: dict[tuple[str, ...], str]) -> dict[tuple[str, ...], bool]:

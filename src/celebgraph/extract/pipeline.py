@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import combinations
 from collections.abc import Iterable, Iterator
 
 import spacy
@@ -20,7 +21,7 @@ from celebgraph.extract.claims import RULES, Candidate, ClaimContext, sentence_c
 from celebgraph.extract.entities import build_entities, cluster_mentions, resolve_references
 from celebgraph.extract.mentions import find_mentions
 from celebgraph.extract.names import known_people
-from celebgraph.extract.status import claim_status
+from celebgraph.extract.status import claim_status, is_hypothetical
 from celebgraph.models import Article, Claim, Extraction
 from celebgraph.ontology import RELATIONS, Status
 
@@ -96,9 +97,16 @@ class SentenceClaims:
             in_headline = sentence.start < headline_end
             evidence = " ".join(sentence.text.split())
             for candidate in sentence_candidates(sentence, ctx, self.rules):
-                status = claim_status(candidate.trigger, sentence, paragraph, in_headline)
+                if is_hypothetical(candidate.trigger) or (
+                    not in_headline and sentence.text.rstrip().endswith("?")
+                ):
+                    continue
+                status = claim_status(
+                    candidate.trigger, sentence, paragraph, in_headline, candidate.presupposed
+                )
                 claims.append((candidate, status, evidence))
-        doc._.cg_claims = merge_claims(claims)
+        claims += infer_siblings(claims)
+        doc._.cg_claims = prefer_specific(merge_claims(claims))
         return doc
 
 
@@ -136,6 +144,54 @@ def merge_claims(found: Iterable[tuple[Candidate, Status, str]]) -> list[Claim]:
     return sorted(best.values(), key=lambda c: (c.subject, c.relation, c.object))
 
 
+#: Within one pair of people, a relation on the left makes those on the right redundant
+#: (GUIDELINES: a spouse is spouseOf, not partnerOf; an ended marriage is formerSpouseOf).
+_MORE_SPECIFIC = {
+    "formerSpouseOf": {"spouseOf", "partnerOf", "formerPartnerOf"},
+    "spouseOf": {"partnerOf", "formerPartnerOf"},
+    "engagedTo": {"partnerOf"},
+}
+
+
+def prefer_specific(claims: list[Claim]) -> list[Claim]:
+    """Drop a general romantic relation where the article gives a more specific one."""
+    by_pair: dict[frozenset[str], set[str]] = {}
+    for claim in claims:
+        if claim.status is not Status.DENIED:
+            by_pair.setdefault(frozenset((claim.subject, claim.object)), set()).add(claim.relation)
+    kept = []
+    for claim in claims:
+        present = by_pair.get(frozenset((claim.subject, claim.object)), set())
+        if any(claim.relation in _MORE_SPECIFIC.get(r, ()) for r in present):
+            continue
+        kept.append(claim)
+    return kept
+
+
+def infer_siblings(found: list[tuple[Candidate, Status, str]]) -> list[tuple[Candidate, Status, str]]:
+    """Children named together as one parent's in one sentence are siblings.
+
+    "The couple have son Dylan and daughter Carys" → Dylan siblingOf Carys.
+    """
+    children: dict[tuple[str, int, Status, str], dict[str, Candidate]] = {}
+    for candidate, status, evidence in found:
+        if candidate.relation == "parentOf":
+            key = (candidate.subject.key, candidate.trigger.sent.start, status, evidence)
+            children.setdefault(key, {})[candidate.object.key] = candidate
+    inferred = []
+    for (_, _, status, evidence), kids in children.items():
+        for a, b in combinations(sorted(kids), 2):
+            first, second = kids[a], kids[b]
+            inferred.append((
+                Candidate(first.object, "siblingOf", second.object, first.trigger,
+                          "inferred.shared_parent.v1", 0.7 * min(first.confidence, second.confidence),
+                          first.presupposed),
+                status,
+                evidence,
+            ))
+    return inferred
+
+
 def load_nlp(model: str | None = None) -> Language:
     """The spaCy pipeline with celebgraph's components added.
 
@@ -156,16 +212,28 @@ def load_nlp(model: str | None = None) -> Language:
         )
     nlp.add_pipe("cg_paragraphs", before="parser")
     ruler = nlp.add_pipe("entity_ruler", name="cg_people", before="ner")
-    ruler.add_patterns(
-        [
-            {"label": "PERSON", "pattern": form, "id": person.name}
-            for form, person in known_people().forms()
-        ]
-    )
+    ruler.add_patterns(people_patterns(nlp))
     nlp.add_pipe("cg_mentions")
     nlp.add_pipe("cg_entities")
     nlp.add_pipe("cg_claims")
     return nlp
+
+
+def people_patterns(nlp: Language) -> list[dict]:
+    """Entity-ruler patterns for the bundled people list.
+
+    A one-word name must be tagged a proper noun, so that "Pink" the singer is found
+    and "pink" dresses or "the Pink Party" are not.
+    """
+    patterns = []
+    for form, person in known_people().forms():
+        tokens = [t.text for t in nlp.make_doc(form)]
+        if len(tokens) == 1:
+            pattern: str | list[dict] = [{"ORTH": tokens[0], "POS": "PROPN"}]
+        else:
+            pattern = form
+        patterns.append({"label": "PERSON", "pattern": pattern, "id": person.name})
+    return patterns
 
 
 class Extractor:

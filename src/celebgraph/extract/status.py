@@ -1,10 +1,18 @@
 """Status of a claim: asserted, reported (hedged) or denied, read from its sentence.
 
-Denial wins over hedging: "reports that X is dating Y are false" is denied. A claim is
-denied when its trigger word is negated ("not dating", "never married"), when it sits
-under a denial verb ("X denies dating Y", "shot down rumours that..."), or when the
-sentence calls it untrue. It is reported when the sentence hedges it ("reportedly",
-"sources say", "is said to") or when it is a question in a headline.
+Denial wins over hedging: "reports that X is dating Y are false" is denied.
+
+* **Denied**: the cue is negated or its governing verb is ("not dating", "never married
+  him"); a denial verb governs it ("X denies dating Y", "shot down rumours that..."); or
+  a statement about it calls it untrue ("reports that ... are false", "it's not true").
+* **Reported**: a hedge governs it — a rumour/report/claim word above it ("rumours that
+  X dated Y"), a hedging adverb or modal on its clause ("reportedly", "allegedly",
+  "might"), a hedging frame ("is said to", "fans think"), an unnamed source speaking
+  ("a source says", or a quote in a paragraph a source speaks); or it is a headline
+  question.
+* A relation given by a noun phrase ("his wife X") is presupposed, not stated: only a
+  hedge or negation inside that noun phrase ("his rumoured girlfriend") or an unnamed
+  source changes it.
 """
 
 from __future__ import annotations
@@ -15,14 +23,17 @@ from celebgraph.extract.lexicon import (
     DENIAL_PARTICLES,
     DENIAL_VERBS,
     FALSITY_WORDS,
+    HEDGE_ADVERBS,
+    HEDGE_LEMMAS,
+    HEDGE_MODALS,
     HEDGE_PHRASES,
     HEDGE_WORDS,
     NEGATIONS,
+    SOURCE_WORDS,
 )
 from celebgraph.ontology import Status
 
 _QUOTES = set("\"“”")
-_SOURCE_WORDS = frozenset({"source", "sources", "insider", "insiders", "tipster", "spy"})
 
 
 def _negated(token: Token) -> bool:
@@ -33,57 +44,108 @@ def _negated(token: Token) -> bool:
 
 
 def _is_denial_verb(token: Token) -> bool:
-    if token.lemma_.lower() not in DENIAL_VERBS:
+    lemma = token.lemma_.lower()
+    if lemma not in DENIAL_VERBS:
         return False
-    particle = DENIAL_PARTICLES.get(token.lemma_.lower(), "")
+    particle = DENIAL_PARTICLES.get(lemma, "")
     if particle == "":
         return True
     if particle is None:
-        # "slammed the rumours": a denial only when its object is a rumour or report.
-        return any(c.lemma_.lower() in {"rumor", "rumour", "report", "claim", "story"}
-                   for c in token.subtree)
+        # "slammed the rumours": a denial only when what is slammed is a rumour or report.
+        return any(
+            c.lemma_.lower() in {"rumor", "rumour", "report", "claim", "story"}
+            for c in token.children
+            if c.dep_ == "dobj"
+        )
     return any(c.dep_ == "prt" and c.lower_ == particle for c in token.children)
 
 
-def is_denied(trigger: Token, sentence: Span) -> bool:
-    # Negation binds the cue or the verb that governs it ("not dating", "never married
-    # her"); a denial verb covers everything below it ("denies rumours that she dated").
-    node, in_clause = trigger, True
-    for _ in range(12):
-        if (in_clause and _negated(node)) or _is_denial_verb(node):
-            return True
-        if node.pos_ in {"VERB", "AUX"}:
-            in_clause = False
-        if node.head is node:
-            break
-        node = node.head
-    words = {t.lower_ for t in sentence}
-    if words & FALSITY_WORDS:
+def _called_false(node: Token) -> bool:
+    if node.lower_ in FALSITY_WORDS:
         return True
-    text = sentence.text.lower()
-    return "not true" in text or "no truth" in text
-
-
-def is_hedged(sentence: Span, paragraph: str, in_headline: bool) -> bool:
-    if in_headline and sentence.text.rstrip().endswith("?"):
-        return True
-    words = {t.lower_ for t in sentence}
-    if words & HEDGE_WORDS:
-        return True
-    text = sentence.text.lower()
-    if any(phrase in text for phrase in HEDGE_PHRASES):
-        return True
-    # A quote inside a paragraph that an unnamed source speaks is the source's word.
-    if any(ch in _QUOTES for ch in sentence.text):
-        lowered = paragraph.lower()
-        return any(f" {w} " in f" {lowered} " or f" {w}," in lowered for w in _SOURCE_WORDS)
+    for child in node.children:
+        if child.dep_ in {"acomp", "attr", "amod", "oprd"}:
+            if child.lower_ in FALSITY_WORDS:
+                return True
+            if child.lower_ in {"true", "real", "accurate"} and (_negated(child) or _negated(node)):
+                return True
     return False
 
 
-def claim_status(trigger: Token, sentence: Span, paragraph: str, in_headline: bool) -> Status:
+def _ancestors(token: Token, limit: int = 14) -> list[Token]:
+    chain = [token]
+    while chain[-1].head is not chain[-1] and len(chain) < limit:
+        chain.append(chain[-1].head)
+    return chain
+
+
+def is_denied(trigger: Token, presupposed: bool = False) -> bool:
+    chain = _ancestors(trigger)
+    if presupposed:
+        # Only the noun itself or a copula it is the predicate of: "X is not his wife".
+        head = trigger.head if trigger.dep_ == "attr" else trigger
+        return _negated(trigger) or _negated(head) or _called_false(trigger)
+    in_clause = True
+    for node in chain:
+        if (in_clause and _negated(node)) or _is_denial_verb(node) or _called_false(node):
+            return True
+        if node.pos_ in {"VERB", "AUX"}:
+            in_clause = False
+    return False
+
+
+def _source_speaks(sentence: Span, paragraph: str) -> bool:
+    """"a source says", or a quote in a paragraph that an unnamed source speaks."""
+    for token in sentence:
+        if token.lower_ in SOURCE_WORDS and token.dep_ in {"nsubj", "pobj"}:
+            return True
+    if any(ch in _QUOTES for ch in sentence.text):
+        words = paragraph.lower().replace(",", " ").replace(".", " ").split()
+        return any(w in SOURCE_WORDS for w in words)
+    return False
+
+
+def is_hedged(
+    trigger: Token, sentence: Span, paragraph: str, in_headline: bool, presupposed: bool = False
+) -> bool:
+    if in_headline and sentence.text.rstrip().endswith("?"):
+        return True
+    if _source_speaks(sentence, paragraph):
+        return True
+    if presupposed:
+        return any(
+            c.lower_ in HEDGE_WORDS or c.lower_ in HEDGE_ADVERBS or c.lemma_.lower() in HEDGE_LEMMAS
+            for c in trigger.children
+            if c.dep_ in {"amod", "advmod", "compound"}
+        )
+    for node in _ancestors(trigger):
+        if node is not trigger and node.lemma_.lower() in HEDGE_LEMMAS:
+            return True
+        for child in node.children:
+            if child.dep_ == "advmod" and child.lower_ in HEDGE_ADVERBS:
+                return True
+            if child.dep_ == "aux" and child.lower_ in HEDGE_MODALS:
+                return True
+    text = sentence.text.lower()
+    return any(phrase in text for phrase in HEDGE_PHRASES)
+
+
+def is_hypothetical(trigger: Token) -> bool:
+    """"if she does divorce him", "whether they will marry": nothing is claimed."""
+    for node in _ancestors(trigger, limit=6):
+        if any(c.dep_ == "mark" and c.lower_ in {"if", "whether", "unless"} for c in node.children):
+            return True
+        if node.pos_ in {"VERB", "AUX"} and node.dep_ not in {"xcomp", "conj", "aux"}:
+            break
+    return False
+
+
+def claim_status(
+    trigger: Token, sentence: Span, paragraph: str, in_headline: bool, presupposed: bool = False
+) -> Status:
     """The status of a claim whose cue word is ``trigger``."""
-    if is_denied(trigger, sentence):
+    if is_denied(trigger, presupposed):
         return Status.DENIED
-    if is_hedged(sentence, paragraph, in_headline):
+    if is_hedged(trigger, sentence, paragraph, in_headline, presupposed):
         return Status.REPORTED
     return Status.ASSERTED
