@@ -180,6 +180,23 @@ def _direct_objects(verb: Token, ctx: ClaimContext) -> list[Person]:
     return [p for c in verb.children if c.dep_ in {"dobj", "dative"} for p in ctx.persons(c)]
 
 
+_FORMER = {"spouseOf": "formerSpouseOf", "partnerOf": "formerPartnerOf", "engagedTo": "formerPartnerOf"}
+_ENDED_ADVERBS = {"previously", "formerly", "once", "briefly", "then"}
+
+
+def _ended(verb: Token, relation: str) -> str:
+    """"was previously married to Y", "dated Y from 2010 to 2012": a relation that ended."""
+    if relation not in _FORMER:
+        return relation
+    children = list(verb.children)
+    if any(c.dep_ == "advmod" and c.lower_ in _ENDED_ADVERBS for c in children):
+        return _FORMER[relation]
+    preps = {c.lower_ for c in verb.subtree if c.dep_ == "prep"}
+    if {"from", "until"} & preps and any(t.like_num for t in verb.subtree):
+        return _FORMER[relation]
+    return relation
+
+
 def verb_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     """"West interrupted Swift", "Leno asked West", "X split from Y", "X and Y married"."""
     if token.pos_ not in {"VERB", "AUX", "ADJ", "NOUN"}:
@@ -212,7 +229,8 @@ def verb_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
             continue
         matched = True
         rule = f"verb.{cue.lemma}{'_' + cue.particle if cue.particle else ''}.v1"
-        yield from _pairs(subjects_here, objects, cue.relation, token, rule, cue.confidence)
+        relation = _ended(token, cue.relation)
+        yield from _pairs(subjects_here, objects, relation, token, rule, cue.confidence)
         if cue.relation in {"collaboratedWith", "metWith"} and len(objects) > 1:
             yield from _among(objects, cue.relation, token, rule, cue.confidence * 0.9)
     if matched:
@@ -294,7 +312,11 @@ def _anchors(noun: Token, named_head: Token | None, ctx: ClaimContext) -> tuple[
             if found:
                 return found, 1.0
     # "Kevin Hart and wife Eniko Parrish": the name the pair is coordinated with.
-    if named_head is not None and named_head.dep_ == "conj":
+    if (
+        named_head is not None
+        and named_head.dep_ == "conj"
+        and not any(c.lower_ in KIN_NOUNS for c in named_head.head.children)
+    ):
         person = ctx.person(named_head.head)
         if person is not None:
             return [person], 0.9
@@ -302,18 +324,56 @@ def _anchors(noun: Token, named_head: Token | None, ctx: ClaimContext) -> tuple[
     return subjects, 0.75
 
 
+_OWNER_SKIP = {"family", "longtime", "late", "former", "actual", "real", "biological", "new", "then"}
+
+
+def _person_after(token: Token, ctx: ClaimContext) -> Person | None:
+    """The person named right after a noun: "wife Eniko", "ex-wife, Nicole Brown Simpson"."""
+    doc = token.doc
+    i = token.i + 1
+    if i < len(doc) and doc[i].text == ",":
+        i += 1
+    return ctx.person(doc[i]) if i < len(doc) else None
+
+
+def _owner_before(token: Token, form: str, ctx: ClaimContext) -> Person | None:
+    """The possessor written before a noun: "his ex-wife", "Aniston's wedding",
+    "Kardashian family friend"."""
+    doc = token.doc
+    j = token.i - len(form.replace("-", " - ").split())  # first token of a multi-token form
+    while j >= 0 and (doc[j].pos_ == "ADJ" or doc[j].lower_ in _OWNER_SKIP):
+        j -= 1
+    if j < 0:
+        return None
+    if doc[j].text in {"'s", "’s", "'", "’"} and j > 0:
+        return ctx.person(doc[j - 1])
+    if doc[j].tag_ == "PRP$" or doc[j].ent_type_ or doc[j].pos_ == "PROPN":
+        return ctx.person(doc[j])
+    return None
+
+
 def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     """"his wife Eniko Parrish", "X's ex-husband Y", "her mother Vicky", "co-star X"."""
     if token.pos_ not in {"NOUN", "PROPN"}:
         return
+    doc = token.doc
+    if token.i + 2 < len(doc) and doc[token.i + 1].text == "-" and doc[token.i + 2].is_alpha:
+        return  # "ex" of "ex-wife": the whole word is read at "wife"
     form = _noun_form(token)
     cue: NounCue | None = KIN_NOUNS.get(form)
     if cue is None or ctx.person(token) is not None:
         return
     named, named_head = _named_by_noun(token, ctx)
     if not named:
-        return
+        # The parser often garbles "his ex-wife, Nicole Brown Simpson": read the surface.
+        following = _person_after(token, ctx)
+        if following is None:
+            return
+        named, named_head = [following], following.token
     anchors, factor = _anchors(token, named_head, ctx)
+    owner = _owner_before(token, form, ctx)
+    if owner is not None and (factor < 1.0 or not anchors):
+        anchors, factor = [owner], 0.95
     anchors = [a for a in anchors if a.key not in {n.key for n in named}]
     rule = f"noun.{form.replace(' ', '_')}.v1"
     for anchor in anchors:
@@ -343,6 +403,14 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
         if prep == "of" and relation not in {"interviewed"}:
             continue
         others.extend(_prep_objects(token, prep, ctx, depth=1))
+    doc = token.doc
+    if not others and token.i + 2 < len(doc) and doc[token.i + 1].lower_ in {"with", "to", "from", "against"}:
+        # "Aniston's wedding to Justin Theroux" even when the parser hangs "to" elsewhere.
+        after = ctx.person(doc[token.i + 2])
+        others = [after] if after is not None else []
+    if not owners:
+        owner = _owner_before(token, token.lower_, ctx)
+        owners = [owner] if owner is not None else []
     others = _unique(others)
     rule = f"noun.{token.lemma_.lower()}.v1"
     symmetric = RELATIONS[relation].symmetric
@@ -355,7 +423,8 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
         yield from _pairs(owners, others, relation, token, rule, base)
         if symmetric and relation in {"collaboratedWith", "metWith"} and len(others) > 1:
             yield from _among(others, relation, token, rule, base * 0.9)
-    elif symmetric and len(owners) >= 2:
+    elif symmetric and len(owners) >= 2 and relation not in {"collaboratedWith", "metWith"}:
+        # "their divorce"; but "their tour" may be anybody's tour, not a joint one.
         yield from _among(owners, relation, token, rule, base)
 
 

@@ -50,6 +50,8 @@ def clean_name(span: Span) -> Span | None:
     if start >= end or end - start > _MAX_NAME_TOKENS:
         return None
     cleaned = doc[start:end]
+    if start > 0 and doc[start - 1].text in {"#", "@"}:
+        return None  # a hashtag or a handle, not a name
     if any(t.is_space or t.like_num or "\n" in t.text for t in cleaned):
         return None
     if any(not _is_name_token(t) and not t.is_punct for t in cleaned):

@@ -155,14 +155,19 @@ _MORE_SPECIFIC = {
 
 def prefer_specific(claims: list[Claim]) -> list[Claim]:
     """Drop a general romantic relation where the article gives a more specific one."""
-    by_pair: dict[frozenset[str], set[str]] = {}
+    by_pair: dict[frozenset[str], dict[str, Status]] = {}
     for claim in claims:
         if claim.status is not Status.DENIED:
-            by_pair.setdefault(frozenset((claim.subject, claim.object)), set()).add(claim.relation)
+            by_pair.setdefault(frozenset((claim.subject, claim.object)), {})[claim.relation] = claim.status
     kept = []
     for claim in claims:
-        present = by_pair.get(frozenset((claim.subject, claim.object)), set())
-        if any(claim.relation in _MORE_SPECIFIC.get(r, ()) for r in present):
+        present = by_pair.get(frozenset((claim.subject, claim.object)), {})
+        # Only an equally firm statement overrides: a rumoured divorce leaves a marriage.
+        if any(
+            claim.relation in _MORE_SPECIFIC.get(r, ())
+            and _STATUS_RANK[status] >= _STATUS_RANK[claim.status]
+            for r, status in present.items()
+        ):
             continue
         kept.append(claim)
     return kept
