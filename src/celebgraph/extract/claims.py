@@ -354,7 +354,7 @@ def _owner_before(token: Token, form: str, ctx: ClaimContext) -> Person | None:
 
 def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     """"his wife Eniko Parrish", "X's ex-husband Y", "her mother Vicky", "co-star X"."""
-    if token.pos_ not in {"NOUN", "PROPN"}:
+    if token.pos_ not in {"NOUN", "PROPN"} and token.tag_ != "VBZ":  # "grandkids" mis-tagged
         return
     doc = token.doc
     if token.i + 2 < len(doc) and doc[token.i + 1].text == "-" and doc[token.i + 2].is_alpha:
@@ -370,6 +370,9 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         if following is None:
             return
         named, named_head = [following], following.token
+    if any(c.dep_ == "poss" and ctx.person(c) is None and c.lower_ not in PAIR_NOUNS
+           and c.lower_ not in _PLURAL_PRONOUNS for c in token.children):
+        return  # "her mother Vicky" with "her" unresolved: do not guess another owner
     anchors, factor = _anchors(token, named_head, ctx)
     owner = _owner_before(token, form, ctx)
     if owner is not None and (factor < 1.0 or not anchors):

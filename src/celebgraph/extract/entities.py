@@ -313,6 +313,12 @@ def _resolve_pronoun(
     sure = [c for c in candidates.values() if c.gender == gender]
     if len(sure) == 1:
         return sure[0], 0.85, "pronoun"
+    # "her husband X, her daughter Y and her mother Z": the same "her" each time.
+    for i, cluster, _ in reversed(history):
+        if sent_of[i] != here:
+            break
+        if token.doc[i].lower_ == token.lower_ and id(cluster) in candidates:
+            return cluster, 0.7, "pronoun"
     # Several people fit: a subject pronoun continues the latest subject.
     if token.dep_.startswith("nsubj"):
         for _, cluster, was_subject in reversed(window):

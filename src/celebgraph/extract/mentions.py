@@ -94,27 +94,47 @@ def collect_names(doc: Doc) -> dict[tuple[str, ...], str]:
     return names
 
 
+def _name_run(doc: Doc, start: int) -> int:
+    """End of the run of capitalised proper nouns starting at ``start`` (at most 4)."""
+    end = start
+    while end < len(doc) and end - start < 4 and doc[end].pos_ == "PROPN" and _is_name_token(doc[end]):
+        end += 1
+    return end
+
+
 def _introduced_names(doc: Doc, body_start: int) -> list[Span]:
-    """Names right after a kinship or role noun: "daughter Carys", "pastor Carl Lentz".
+    """Names right after a kinship or role noun: "daughter Carys", "pastor Carl Lentz",
+    "her grandkids, Mason, Penelope and Reign Disick".
 
     The model often misses (or mislabels) these one-word and unfamiliar names, but the
     noun in front of them says they are people.
     """
     found = []
     for token in doc[body_start:]:
-        if token.lower_ not in KIN_NOUNS and token.lower_ not in ROLE_NOUNS:
+        lemma = token.lemma_.lower()
+        if not ({token.lower_, lemma} & (KIN_NOUNS.keys() | ROLE_NOUNS)):
             continue
-        end = token.i + 1
-        while end < len(doc) and end - token.i <= 4 and doc[end].pos_ == "PROPN" and _is_name_token(doc[end]):
-            end += 1
-        if end == token.i + 1:
-            continue
-        # "host Jay Leno's show" is fine; "the singer Taylor Swift Music Festival" is not.
-        if end < len(doc) and doc[end].pos_ == "PROPN":
-            continue
-        cleaned = clean_name(doc[token.i + 1 : end])
-        if cleaned is not None and not _inside_other_entity(doc, cleaned.start, cleaned.end):
-            found.append(cleaned)
+        plural = token.lower_ != lemma
+        start = token.i + 1
+        if plural and start < len(doc) and doc[start].text == ",":
+            start += 1
+        while start < len(doc):
+            end = _name_run(doc, start)
+            # "the singer Taylor Swift Music Festival" is no name: stop at a glued word.
+            if end == start or (end < len(doc) and doc[end].pos_ == "PROPN"):
+                break
+            cleaned = clean_name(doc[start:end])
+            if cleaned is not None and not _inside_other_entity(doc, cleaned.start, cleaned.end):
+                found.append(cleaned)
+            if not plural:
+                break
+            # A list after a plural noun: "Mason, Penelope, and Reign Disick".
+            nxt = end
+            while nxt < len(doc) and doc[nxt].lower_ in {",", "and", "&"}:
+                nxt += 1
+            if nxt == end:
+                break
+            start = nxt
     return found
 
 

@@ -17,6 +17,8 @@ Denial wins over hedging: "reports that X is dating Y are false" is denied.
 
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Span, Token
 
 from celebgraph.extract.lexicon import (
@@ -94,15 +96,24 @@ def is_denied(trigger: Token, presupposed: bool = False) -> bool:
     return False
 
 
+_SPEECH = r"(?:said|says|told|tells|revealed|reveals|added|adds|explained|explains|dished|dishes|claimed|claims|shared|shares|continued|continues|insisted|insists)"
+_SOURCE_SPEECH = re.compile(
+    rf"\b(?:sources?|insiders?|tipsters?|spy)\b[^.]{{0,60}}\b{_SPEECH}\b"
+    rf"|\b{_SPEECH}\s+(?:a|an|one|the)\s+(?:\w+\s+)?(?:source|insider|tipster|spy)\b",
+    re.IGNORECASE,
+)
+_QUOTE_SPAN = re.compile(r"[\"“]([^\"”]*)[\"”]?")
+
+
 def _source_speaks(sentence: Span, paragraph: str) -> bool:
-    """"a source says", or a quote in a paragraph that an unnamed source speaks."""
+    """"a source says", or a quotation in a paragraph where an unnamed source speaks."""
     for token in sentence:
         if token.lower_ in SOURCE_WORDS and token.dep_ in {"nsubj", "pobj"}:
             return True
-    if any(ch in _QUOTES for ch in sentence.text):
-        words = paragraph.lower().replace(",", " ").replace(".", " ").split()
-        return any(w in SOURCE_WORDS for w in words)
-    return False
+    quoted = [m.group(1) for m in _QUOTE_SPAN.finditer(sentence.text)]
+    # A quoted title ("Son of God") is not speech; a quoted sentence is.
+    speech = sentence.text.lstrip()[:1] in _QUOTES or any(len(q.split()) >= 5 for q in quoted)
+    return speech and bool(_SOURCE_SPEECH.search(paragraph))
 
 
 def is_hedged(
