@@ -90,7 +90,9 @@ class ClaimContext:
                 people = [p for p in people if p is not None]
                 if len({p.key for p in people}) >= 2 and candidate.i < token.i:
                     return people
-        if self.last_pair is not None:
+        romantic_noun = RELATIONSHIP_NOUNS.get(token.head.lemma_.lower()) in _ROMANTIC
+        if self.last_pair is not None and (token.lower_ in PAIR_NOUNS or romantic_noun):
+            # "the couple", "the exes", "their divorce": the last two people seen as a couple.
             a, b = self.last_pair
             return [Person(a.key, a.confidence * 0.8, token), Person(b.key, b.confidence * 0.8, token)]
         return []
@@ -112,19 +114,26 @@ def _unique(people: list[Person]) -> list[Person]:
     return list(seen.values())
 
 
+def _presupposed(trigger: Token) -> bool:
+    """A relation named by a noun phrase ("their divorce") rather than stated by a clause."""
+    return trigger.pos_ in {"NOUN", "PROPN"} and trigger.dep_ not in {"attr", "ROOT"}
+
+
 def _pairs(
     subjects: list[Person], objects: list[Person], relation: str, trigger: Token, rule: str, base: float
 ) -> Iterator[Candidate]:
     for s in subjects:
         for o in objects:
             if s.key != o.key:
-                yield Candidate(s, relation, o, trigger, rule, base * min(s.confidence, o.confidence))
+                yield Candidate(s, relation, o, trigger, rule, base * min(s.confidence, o.confidence),
+                                _presupposed(trigger))
 
 
 def _among(people: list[Person], relation: str, trigger: Token, rule: str, base: float):
     for a, b in combinations(people, 2):
         if a.key != b.key:
-            yield Candidate(a, relation, b, trigger, rule, base * min(a.confidence, b.confidence))
+            yield Candidate(a, relation, b, trigger, rule, base * min(a.confidence, b.confidence),
+                            _presupposed(trigger))
 
 
 def clause_subjects(token: Token, ctx: ClaimContext, depth: int = 8) -> list[Person]:
@@ -406,6 +415,8 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
         if prep == "of" and relation not in {"interviewed"}:
             continue
         others.extend(_prep_objects(token, prep, ctx, depth=1))
+    # "her interview with Billboard": the one interviewed is the owner.
+    reverse = relation == "interviewed" and bool(_prep_objects(token, "with", ctx, depth=1))
     doc = token.doc
     if not others and token.i + 2 < len(doc) and doc[token.i + 1].lower_ in {"with", "to", "from", "against"}:
         # "Aniston's wedding to Justin Theroux" even when the parser hangs "to" elsewhere.
@@ -423,7 +434,10 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
     else:
         base = 0.8
     if owners and others:
-        yield from _pairs(owners, others, relation, token, rule, base)
+        if reverse:
+            yield from _pairs(others, owners, relation, token, rule, base)
+        else:
+            yield from _pairs(owners, others, relation, token, rule, base)
         if symmetric and relation in {"collaboratedWith", "metWith"} and len(others) > 1:
             yield from _among(others, relation, token, rule, base * 0.9)
     elif symmetric and len(owners) >= 2 and relation not in {"collaboratedWith", "metWith"}:

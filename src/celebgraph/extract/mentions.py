@@ -116,7 +116,7 @@ def _introduced_names(doc: Doc, body_start: int) -> list[Span]:
             continue
         plural = token.lower_ != lemma
         start = token.i + 1
-        if plural and start < len(doc) and doc[start].text == ",":
+        if start < len(doc) and doc[start].text == ",":
             start += 1
         while start < len(doc):
             end = _name_run(doc, start)

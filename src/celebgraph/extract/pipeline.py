@@ -149,7 +149,7 @@ def merge_claims(found: Iterable[tuple[Candidate, Status, str]]) -> list[Claim]:
 _MORE_SPECIFIC = {
     "formerSpouseOf": {"spouseOf", "partnerOf", "formerPartnerOf"},
     "spouseOf": {"partnerOf", "formerPartnerOf"},
-    "engagedTo": {"partnerOf"},
+    "engagedTo": {"partnerOf", "formerPartnerOf"},
 }
 
 

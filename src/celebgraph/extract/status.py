@@ -83,11 +83,11 @@ def _ancestors(token: Token, limit: int = 14) -> list[Token]:
 
 def is_denied(trigger: Token, presupposed: bool = False) -> bool:
     chain = _ancestors(trigger)
-    if presupposed:
-        # Only the noun itself or a copula it is the predicate of: "X is not his wife".
-        head = trigger.head if trigger.dep_ == "attr" else trigger
-        return _negated(trigger) or _negated(head) or _called_false(trigger)
-    in_clause = True
+    # A noun phrase ("his wife X", "their romance") is not negated by its clause ("no
+    # repercussions for their friendship"), only by a denial above it or inside it.
+    in_clause = not presupposed or _negated(trigger)
+    if in_clause and presupposed:
+        return True
     for node in chain:
         if (in_clause and _negated(node)) or _is_denial_verb(node) or _called_false(node):
             return True
@@ -124,11 +124,14 @@ def is_hedged(
     if _source_speaks(sentence, paragraph):
         return True
     if presupposed:
-        return any(
+        # "his rumoured girlfriend X", "rumours of their romance"; not "might be angry
+        # with her husband X", whose marriage is not in doubt.
+        inside = any(
             c.lower_ in HEDGE_WORDS or c.lower_ in HEDGE_ADVERBS or c.lemma_.lower() in HEDGE_LEMMAS
             for c in trigger.children
             if c.dep_ in {"amod", "advmod", "compound"}
         )
+        return inside or any(n.lemma_.lower() in HEDGE_LEMMAS for n in _ancestors(trigger)[1:])
     for node in _ancestors(trigger):
         if node is not trigger and node.lemma_.lower() in HEDGE_LEMMAS:
             return True
