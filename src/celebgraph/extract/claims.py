@@ -276,6 +276,11 @@ def _noun_form(token: Token) -> str:
 
 def _named_by_noun(noun: Token, ctx: ClaimContext) -> tuple[list[Person], Token | None]:
     """Who a kinship/role noun names: "wife Eniko", "his wife, Eniko", "Eniko, his wife"."""
+    doc = noun.doc
+    if noun.i >= 2 and doc[noun.i - 1].text == "(":
+        # "Mamie Gummer (daughter of Meryl Streep)": the name before the bracket.
+        person = ctx.person(doc[noun.i - 2])
+        return ([person], doc[noun.i - 2]) if person is not None else ([], None)
     if noun.dep_ in {"compound", "nmod", "amod"}:
         person = ctx.person(noun.head)
         if person is not None:
@@ -333,6 +338,8 @@ def _anchors(noun: Token, named_head: Token | None, ctx: ClaimContext) -> tuple[
     return subjects, 0.75
 
 
+#: Kin words that are also plain descriptions: they need an explicit owner ("her kid").
+_GENERIC_KIN = {"kid", "boy", "girl", "baby", "child", "love", "partner", "flame", "friend", "pal"}
 _OWNER_SKIP = {"family", "longtime", "late", "former", "actual", "real", "biological", "new", "then"}
 
 
@@ -386,6 +393,8 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     owner = _owner_before(token, form, ctx)
     if owner is not None and (factor < 1.0 or not anchors):
         anchors, factor = [owner], 0.95
+    if factor < 0.8 and (token.dep_ == "attr" or form in _GENERIC_KIN):
+        return  # "He's a nice kid", "the girl": a description, not a tie to anyone
     anchors = [a for a in anchors if a.key not in {n.key for n in named}]
     rule = f"noun.{form.replace(' ', '_')}.v1"
     for anchor in anchors:
@@ -426,6 +435,8 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
         owner = _owner_before(token, token.lower_, ctx)
         owners = [owner] if owner is not None else []
     others = _unique(others)
+    if relation in _ROMANTIC and len(others) > 1:
+        return  # "her relationship with Kanye West and Kim Kardashian" is no romance
     rule = f"noun.{token.lemma_.lower()}.v1"
     symmetric = RELATIONS[relation].symmetric
     if others and not owners:
@@ -450,8 +461,10 @@ def predicate_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     relation = PREDICATE_ADJECTIVES.get(token.lower_)
     if relation is None or token.dep_ not in {"acomp", "attr", "oprd", "xcomp", "ROOT", "advmod"}:
         return
-    if token.dep_ == "advmod" and token.lower_ != "together":
-        return
+    if token.dep_ == "advmod" and (
+        token.lower_ != "together" or token.head.lemma_ not in {"be", "get", "stay", "live", "move"}
+    ):
+        return  # "got back together", not "shot their first scene together"
     verb = token.head if token.dep_ != "ROOT" else token
     if token.dep_ == "xcomp" and verb.lemma_ not in {"get", "become", "remain", "stay"}:
         return

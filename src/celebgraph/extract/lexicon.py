@@ -87,7 +87,7 @@ VERB_CUES: list[VerbCue] = [
         " champion, credit, toast, adore, admire, celebrate",
     ),
     *_verbs("sued", "sue, file >prep:against =lawsuit|suit|complaint, take >prep:to =court, countersue"),
-    *_verbs("assaulted", "assault, punch, hit, slap, kick, shove, push, beat, choke, stab, shoot"),
+    *_verbs("assaulted", "assault, punch, hit, slap, kick, shove, push, beat, choke, stab, shoot, strike"),
     *_verbs(
         "metWith",
         "meet, meet >prep:with, party >prep:with, dine >prep:with, hang out >prep:with,"

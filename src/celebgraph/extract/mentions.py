@@ -52,6 +52,8 @@ def clean_name(span: Span) -> Span | None:
     cleaned = doc[start:end]
     if start > 0 and doc[start - 1].text in {"#", "@"}:
         return None  # a hashtag or a handle, not a name
+    if doc[end - 1].tag_ == "NNPS":
+        return None  # a plural proper noun is a group: "the Beatles", "the Kardashians"
     if any(t.is_space or t.like_num or "\n" in t.text for t in cleaned):
         return None
     if any(not _is_name_token(t) and not t.is_punct for t in cleaned):
