@@ -23,8 +23,8 @@ from pathlib import Path
 from celebgraph.articles import load_articles
 from celebgraph.errors import ArticleError, CelebgraphError
 from celebgraph.models import Article, Extraction
-from celebgraph.ontology import article_iri
-from celebgraph.rdf import article_triples
+from celebgraph.ontology import ONTOLOGY_GRAPH, PEOPLE_GRAPH, article_iri, ontology_graph
+from celebgraph.rdf import article_triples, people_labels, people_triples
 from celebgraph.resources import resource_path
 from celebgraph.store import QueryResult, Store
 
@@ -108,6 +108,16 @@ def extract(
             yield from results
 
 
+def write_extraction(db: Store, extraction: Extraction) -> int:
+    """Store one article: its own graph replaced, its people added, in one transaction."""
+    return db.replace_graph(
+        article_iri(extraction.article.id),
+        article_triples(extraction),
+        add=[(PEOPLE_GRAPH, people_triples(extraction))],
+        add_if_absent=[(PEOPLE_GRAPH, people_labels(extraction))],
+    )
+
+
 def ingest(
     paths: Sequence[str | Path],
     store: Store | str | Path | None = None,
@@ -129,9 +139,7 @@ def ingest(
                 report.errors.append(str(result))
             else:
                 try:
-                    report.triples += db.replace_graph(
-                        article_iri(result.article.id), article_triples(result)
-                    )
+                    report.triples += write_extraction(db, result)
                 except CelebgraphError as exc:
                     report.errors.append(f"{result.article.path or result.article.id}: {exc}")
                     result = ArticleError(str(exc))
@@ -141,6 +149,7 @@ def ingest(
                     report.persons.update(result.entities)
             if on_article is not None:
                 on_article(result)
+        db.replace_graph(ONTOLOGY_GRAPH, ontology_graph())
     finally:
         if owned:
             db.close()
@@ -270,8 +279,14 @@ def evaluate(
         if isinstance(result, ArticleError):
             raise result
         graph = to_oxigraph(article_iri(result.article.id))
+        people = to_oxigraph(PEOPLE_GRAPH)
         memory.extend(
-            ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph)
-            for s, p, o in article_triples(result)
+            ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), g)
+            for g, triples in (
+                (graph, article_triples(result)),
+                (people, people_triples(result)),
+                (people, people_labels(result)),
+            )
+            for s, p, o in triples
         )
     return score(read_predictions(memory, truth), truth)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -113,10 +114,15 @@ def decode(path: Path) -> str:
 
 
 def parse_txt(path: Path, text: str) -> Article:
-    headline, _, body = text.strip().partition("\n")
-    return Article(
-        id=path.stem, headline=headline.strip(), text=body.strip(), path=str(path)
-    )
+    """First line the headline, the rest the body; a leading URL line is the article's URL."""
+    lines = text.strip().split("\n")
+    url = None
+    if re.fullmatch(r"https?://\S+", lines[0].strip()) and len(lines) > 1:
+        url = lines.pop(0).strip()
+        while lines and not lines[0].strip():
+            lines.pop(0)
+    headline, body = lines[0].strip(), "\n".join(lines[1:]).strip()
+    return Article(id=path.stem, headline=headline, text=body, url=url, path=str(path))
 
 
 def parse_object(item: object, where: str) -> Article:

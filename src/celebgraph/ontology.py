@@ -27,6 +27,11 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 from celebgraph.resources import resource_path
 
 CG = Namespace("https://w3id.org/celebgraph/ontology#")
+#: The named graph that holds the ontology inside a store, so that queries can use the
+#: relation hierarchy (``?r rdfs:subPropertyOf* cg:romanticRelation``).
+ONTOLOGY_GRAPH = URIRef("https://w3id.org/celebgraph/ontology")
+#: The named graph of person descriptions (type, label, other names), shared by articles.
+PEOPLE_GRAPH = URIRef("https://w3id.org/celebgraph/resource/graph/people")
 RES = Namespace("https://w3id.org/celebgraph/resource/")
 SCHEMA = Namespace("https://schema.org/")
 

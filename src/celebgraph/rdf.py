@@ -27,7 +27,7 @@ Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
 
 def article_triples(extraction: Extraction) -> Iterator[Triple]:
-    """All triples of one article's named graph: article, persons, claims, facts.
+    """All triples of one article's named graph: article, mentions, claims, facts.
 
     >>> from celebgraph.models import Article, Entity, Claim, Extraction
     >>> from celebgraph.ontology import Status
@@ -50,12 +50,7 @@ def article_triples(extraction: Extraction) -> Iterator[Triple]:
     if article.source:
         yield doc, DCTERMS.source, Literal(article.source)
     for entity in extraction.entities.values():
-        person = person_iri(entity.key)
-        yield doc, SCHEMA.mentions, person
-        yield person, RDF.type, CG.Person
-        yield person, RDFS.label, Literal(entity.name)
-        for alias in entity.aliases:
-            yield person, SKOS.altLabel, Literal(alias)
+        yield doc, SCHEMA.mentions, person_iri(entity.key)
     for claim in extraction.claims:
         node = claim_iri(article.id, claim.subject, claim.relation, claim.object)
         subject, obj = person_iri(claim.subject), person_iri(claim.object)
@@ -72,6 +67,24 @@ def article_triples(extraction: Extraction) -> Iterator[Triple]:
         if claim.status is Status.ASSERTED:
             # The fact layer: only what the article asserts becomes a direct triple.
             yield subject, predicate, obj
+
+
+def people_triples(extraction: Extraction) -> Iterator[Triple]:
+    """The persons an article names, for the shared people graph (type and other names).
+
+    A person's ``rdfs:label`` is kept apart (:func:`people_labels`): it is written only
+    when the person has none yet, so every person has exactly one.
+    """
+    for entity in extraction.entities.values():
+        person = person_iri(entity.key)
+        yield person, RDF.type, CG.Person
+        for alias in entity.aliases:
+            yield person, SKOS.altLabel, Literal(alias)
+
+
+def people_labels(extraction: Extraction) -> Iterator[Triple]:
+    for entity in extraction.entities.values():
+        yield person_iri(entity.key), RDFS.label, Literal(entity.name)
 
 
 def to_ntriples(triples: Iterator[Triple]) -> str:

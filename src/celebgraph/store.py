@@ -55,6 +55,15 @@ def to_oxigraph(term: URIRef | Literal | BNode) -> ox.NamedNode | ox.Literal | o
     return ox.BlankNode(str(term))
 
 
+def _nt(triple: Triple) -> str:
+    s, p, o = triple
+    return f"{to_oxigraph(s)} {to_oxigraph(p)} {to_oxigraph(o)} ."
+
+
+def _insert(graph: ox.NamedNode, lines: list[str]) -> str:
+    return f"INSERT DATA {{ GRAPH {graph} {{\n" + "\n".join(lines) + "\n} }"
+
+
 @dataclass(frozen=True)
 class QueryResult:
     """The answer to a SPARQL query: ``kind`` is "select", "ask" or "graph"."""
@@ -94,17 +103,34 @@ class Store:
             self._db.flush()
             self._db = None
 
-    def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> int:
-        """Replace the named graph ``graph`` by ``triples`` in one transaction."""
+    def replace_graph(
+        self,
+        graph: URIRef,
+        triples: Iterable[Triple],
+        add: Iterable[tuple[URIRef, Iterable[Triple]]] = (),
+        add_if_absent: Iterable[tuple[URIRef, Iterable[Triple]]] = (),
+    ) -> int:
+        """Replace the named graph ``graph`` by ``triples``, in one transaction.
+
+        ``add`` lists (graph, triples) to add in the same transaction; ``add_if_absent``
+        adds a (subject, predicate, object) only where the subject has no value for the
+        predicate yet (one label per person, whoever names them first).
+        """
         name = to_oxigraph(graph)
-        lines = [
-            f"{to_oxigraph(s)} {to_oxigraph(p)} {to_oxigraph(o)} ." for s, p, o in triples
-        ]
-        update = f"DROP SILENT GRAPH {name} ;\nINSERT DATA {{ GRAPH {name} {{\n" + "\n".join(
-            lines
-        ) + "\n} }"
+        lines = [_nt(t) for t in triples]
+        parts = [f"DROP SILENT GRAPH {name}", _insert(name, lines)]
+        for other, extra in add:
+            parts.append(_insert(to_oxigraph(other), [_nt(t) for t in extra]))
+        for other, extra in add_if_absent:
+            target = to_oxigraph(other)
+            rows = " ".join(f"({to_oxigraph(s)} {to_oxigraph(p)} {to_oxigraph(o)})" for s, p, o in extra)
+            if rows:
+                parts.append(
+                    f"INSERT {{ GRAPH {target} {{ ?s ?p ?o }} }} WHERE {{ VALUES (?s ?p ?o) {{ {rows} }}"
+                    f" FILTER NOT EXISTS {{ GRAPH {target} {{ ?s ?p ?any }} }} }}"
+                )
         try:
-            self._db.update(update)
+            self._db.update(" ;\n".join(parts))
         except (OSError, SyntaxError) as exc:
             raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
         return len(lines)
