@@ -195,10 +195,10 @@ def stats(
     typer.echo(f"persons   {numbers['persons']}")
     typer.echo(f"claims    {numbers['claims']}")
     for status, count in sorted(numbers["claims_by_status"].items()):
-        typer.echo(f"  {status:<16}{count}")
+        typer.echo(f"  {status:<18} {count}")
     typer.echo("by relation")
     for relation, count in numbers["claims_by_relation"].items():
-        typer.echo(f"  {relation:<16}{count}")
+        typer.echo(f"  {relation:<18} {count}")
     typer.echo(f"triples   {numbers['triples']}")
 
 
