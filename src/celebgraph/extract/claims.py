@@ -352,6 +352,13 @@ def _person_after(token: Token, ctx: ClaimContext) -> Person | None:
     return ctx.person(doc[i]) if i < len(doc) else None
 
 
+def _name_head(token: Token) -> Token:
+    """The syntactic head of the name a token belongs to ("Eniko" → "Parrish")."""
+    while token.dep_ == "compound" and token.head.i == token.i + 1:
+        token = token.head
+    return token
+
+
 def _owner_before(token: Token, form: str, ctx: ClaimContext) -> Person | None:
     """The possessor written before a noun: "his ex-wife", "Aniston's wedding",
     "Kardashian family friend"."""
@@ -379,13 +386,16 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     cue: NounCue | None = KIN_NOUNS.get(form)
     if cue is None or ctx.person(token) is not None:
         return
-    named, named_head = _named_by_noun(token, ctx)
+    # "his ex-wife, Nicole Brown Simpson": the name written right after the noun is the
+    # surest reading (the parser often garbles these); then the parse.
+    following = _person_after(token, ctx)
+    if following is not None:
+        named_head = _name_head(following.token)
+        named = ctx.persons(named_head) or [following]  # with a list that follows
+    else:
+        named, named_head = _named_by_noun(token, ctx)
     if not named:
-        # The parser often garbles "his ex-wife, Nicole Brown Simpson": read the surface.
-        following = _person_after(token, ctx)
-        if following is None:
-            return
-        named, named_head = [following], following.token
+        return
     if any(c.dep_ == "poss" and ctx.person(c) is None and c.lower_ not in PAIR_NOUNS
            and c.lower_ not in _PLURAL_PRONOUNS for c in token.children):
         return  # "her mother Vicky" with "her" unresolved: do not guess another owner
@@ -474,6 +484,7 @@ def predicate_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         + _prep_objects(verb, "with", ctx, 1) + _prep_objects(verb, "to", ctx, 1)
     )
     rule = f"predicate.{token.lower_}.v1"
+    relation = _ended(token, relation)
     if subjects and others:
         yield from _pairs(subjects, others, relation, token, rule, 0.85)
     elif len(subjects) >= 2:

@@ -63,6 +63,23 @@ def clean_name(span: Span) -> Span | None:
     return Span(doc, start, end, label="PERSON", kb_id=span.kb_id_ or span.ent_id_)
 
 
+def _with_given_names(span: Span) -> Span:
+    """Widen a name the model cut short: NER says "Chen" where the text says "Ivy Chen"."""
+    doc = span.doc
+    start = span.start
+    while (
+        start > 0
+        and doc[start - 1].pos_ == "PROPN"
+        and doc[start - 1].dep_ == "compound"
+        and span.start <= doc[start - 1].head.i < span.end
+        and _is_name_token(doc[start - 1])
+        and not doc[start - 1].ent_type_
+        and span.end - start < _MAX_NAME_TOKENS
+    ):
+        start -= 1
+    return span if start == span.start else Span(doc, start, span.end, label=span.label, kb_id=span.kb_id)
+
+
 def _headline_end(doc: Doc) -> int:
     """Index of the first body token (0 when the document has no headline)."""
     return doc.user_data.get("cg_headline_tokens", 0)
@@ -80,7 +97,7 @@ def collect_names(doc: Doc) -> dict[tuple[str, ...], str]:
     for ent in doc.ents:
         if ent.label_ not in _PERSON_LABELS:
             continue
-        cleaned = clean_name(ent)
+        cleaned = clean_name(_with_given_names(ent))
         if cleaned is None:
             continue
         if cleaned.start < body_start and not cleaned.kb_id_:
