@@ -290,6 +290,11 @@ def _named_by_noun(noun: Token, ctx: ClaimContext) -> tuple[list[Person], Token 
         found = ctx.persons(appos)
         if found:
             return found, appos
+    for conj in (c for c in noun.children if c.dep_ == "conj"):
+        # "her friend and comedian Amy Sedaris": two nouns, one person.
+        person = ctx.person(conj)
+        if person is not None:
+            return [person], conj
     if noun.dep_ == "appos":
         person = ctx.person(noun.head)
         if person is not None:
@@ -364,13 +369,17 @@ def _owner_before(token: Token, form: str, ctx: ClaimContext) -> Person | None:
     "Kardashian family friend"."""
     doc = token.doc
     j = token.i - len(form.replace("-", " - ").split())  # first token of a multi-token form
-    while j >= 0 and (doc[j].pos_ == "ADJ" or doc[j].lower_ in _OWNER_SKIP):
+    while (
+        j >= 0
+        and (doc[j].pos_ == "ADJ" or doc[j].lower_ in _OWNER_SKIP)
+        and ctx.person(doc[j]) is None
+    ):
         j -= 1
     if j < 0:
         return None
     if doc[j].text in {"'s", "’s", "'", "’"} and j > 0:
         return ctx.person(doc[j - 1])
-    if doc[j].tag_ == "PRP$" or doc[j].ent_type_ or doc[j].pos_ == "PROPN":
+    if doc[j].tag_ == "PRP$" or doc[j].ent_type_ or doc[j].pos_ in {"PROPN", "ADJ"}:
         return ctx.person(doc[j])
     return None
 

@@ -324,6 +324,10 @@ def _resolve_pronoun(
         for _, cluster, was_subject in reversed(window):
             if was_subject and id(cluster) in candidates:
                 return cluster, 0.6, "pronoun"
+    # Otherwise the article's main person, when one is named far more often than the rest.
+    counts = sorted(((sum(c.forms.values()), k) for k, c in candidates.items()), reverse=True)
+    if counts[0][0] >= 2 * counts[1][0] + 1:
+        return candidates[counts[0][1]], 0.6, "pronoun"
     return None
 
 

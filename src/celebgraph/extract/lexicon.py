@@ -48,7 +48,11 @@ def _verbs(relation: str, spec: str, confidence: float = 0.8) -> list[VerbCue]:
 VERB_CUES: list[VerbCue] = [
     *_verbs("spouseOf", "marry, wed, marry >prep:to, wed >prep:to, tie >prep:with =knot"),
     *_verbs("formerSpouseOf", "divorce, divorce >prep:from, file >prep:from =divorce"),
-    *_verbs("partnerOf", "date, romance, hook up >prep:with, kiss, make out >prep:with"),
+    *_verbs(
+        "partnerOf",
+        "date, romance, hook up >prep:with, kiss, make out >prep:with,"
+        " start >prep:with =family, have >prep:with =baby|child|kid|son|daughter|twins",
+    ),
     *_verbs(
         "formerPartnerOf",
         "split >prep:from, split >prep:with, break up >prep:with, dump, separate >prep:from,"
@@ -93,7 +97,8 @@ VERB_CUES: list[VerbCue] = [
         "meet, meet >prep:with, party >prep:with, dine >prep:with, hang out >prep:with,"
         " hang >prep:with, spend >prep:with =time|day|night|evening|weekend|holiday,"
         " join, visit, hug, embrace, pose >prep:with, step out >prep:with, attend >prep:with,"
-        " vacation >prep:with, holiday >prep:with, reunite >prep:with",
+        " vacation >prep:with, holiday >prep:with, reunite >prep:with, spot >prep:with,"
+        " see >prep:with, photograph >prep:with, snap >prep:with, catch >prep:with",
         0.7,
     ),
 ]
