@@ -223,6 +223,8 @@ def verb_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
             continue
         if cue.dobj_lemmas and not (cue.dobj_lemmas & dobj_lemmas):
             continue
+        if cue.relation == "assaulted" and any(c.dep_ in {"xcomp", "ccomp"} for c in token.children):
+            continue  # "pushed Vic to do this" is persuasion, not a blow
         if cue.obj == "dobj":
             if cue.dobj_lemmas:
                 continue
@@ -412,6 +414,11 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     owner = _owner_before(token, form, ctx)
     if owner is not None and (factor < 1.0 or not anchors):
         anchors, factor = [owner], 0.95
+    if form == "partner" and any(
+        c.dep_ in {"amod", "compound"} and c.lower_ not in {"longtime", "life", "romantic"}
+        for c in token.children
+    ):
+        return  # "his producing partner", "business partner": not a romance
     if factor < 0.8 and (token.dep_ == "attr" or form in _GENERIC_KIN):
         return  # "He's a nice kid", "the girl": a description, not a tie to anyone
     anchors = [a for a in anchors if a.key not in {n.key for n in named}]

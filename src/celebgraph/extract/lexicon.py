@@ -176,7 +176,7 @@ KIN_NOUNS: dict[str, NounCue] = {
     **_nouns(
         "siblingOf",
         "sister, brother, sibling, half-sister, half-brother, stepsister, stepbrother,"
-        " big sister, little sister, big brother, little brother, twin",
+        " big sister, little sister, big brother, little brother",
     ),
     **_nouns(
         "relativeOf",

@@ -52,6 +52,10 @@ def clean_name(span: Span) -> Span | None:
     cleaned = doc[start:end]
     if start > 0 and doc[start - 1].text in {"#", "@"}:
         return None  # a hashtag or a handle, not a name
+    if not span.kb_id_ and not span.ent_id_ and any(
+        t.is_upper and len(t.text) > 2 and "." not in t.text for t in doc[start:end]
+    ):
+        return None  # "NCIS", "CNN": an acronym is an organisation or a show
     if doc[end - 1].tag_ == "NNPS":
         return None  # a plural proper noun is a group: "the Beatles", "the Kardashians"
     if any(t.is_space or t.like_num or "\n" in t.text for t in cleaned):
