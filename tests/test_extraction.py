@@ -17,81 +17,155 @@ A, R, D = "asserted", "reported", "denied"
 
 CASES = [
     # --- one per relation ---
-    ("Mira Okafor married Daniel Reyes in a small ceremony in Rome.",
-     [("mira-okafor", "spouseOf", "daniel-reyes", A)], []),
-    ("Daniel Reyes and his ex-wife, Lena Fischer, attended the gala separately.",
-     [("daniel-reyes", "formerSpouseOf", "lena-fischer", A)], []),
-    ("Tom Hale showed up at the premiere with his girlfriend Anna Berg.",
-     [("tom-hale", "partnerOf", "anna-berg", A)], []),
-    ("Tom Hale split from Anna Berg after two years together.",
-     [("tom-hale", "formerPartnerOf", "anna-berg", A)], []),
-    ("Chris Vale got engaged to Nora Quinn on Saturday.",
-     [("chris-vale", "engagedTo", "nora-quinn", A)], []),
-    ("Nora Quinn posted a photo with her daughter Lily Quinn.",
-     [("nora-quinn", "parentOf", "lily-quinn", A)], []),
-    ("Sam Ortiz threw a party for his sister Maya Ortiz.",
-     [("sam-ortiz", "siblingOf", "maya-ortiz", A)], []),
-    ("Sam Ortiz brought his cousin Leo Brandt to the show.",
-     [("sam-ortiz", "relativeOf", "leo-brandt", A)], []),
-    ("Ivy Chen and Rosa Diaz are best friends.",
-     [("ivy-chen", "friendOf", "rosa-diaz", A)], []),
-    ("Ivy Chen performed with Rosa Diaz and Paul Grant at the festival.",
-     [("ivy-chen", "collaboratedWith", "rosa-diaz", A),
-      ("ivy-chen", "collaboratedWith", "paul-grant", A),
-      ("rosa-diaz", "collaboratedWith", "paul-grant", A)], []),
-    ("Mark Dunn is in a bitter feud with Greg Holt.",
-     [("mark-dunn", "feudWith", "greg-holt", A)], []),
-    ("Jay Leno interviewed Kanye West on Monday night.",
-     [("jay-leno", "interviewed", "kanye-west", A)], []),
-    ("Kanye West interrupted Taylor Swift during her acceptance speech.",
-     [("kanye-west", "interrupted", "taylor-swift", A)], []),
-    ("Kanye West apologized to Taylor Swift the next day.",
-     [("kanye-west", "apologizedTo", "taylor-swift", A)], []),
-    ("Greg Holt slammed Mark Dunn in a furious interview.",
-     [("greg-holt", "criticized", "mark-dunn", A)], []),
-    ("Rosa Diaz praised Ivy Chen for her courage.",
-     [("rosa-diaz", "praised", "ivy-chen", A)], []),
-    ("Paul Grant sued Mark Dunn for defamation.",
-     [("paul-grant", "sued", "mark-dunn", A)], []),
-    ("Mark Dunn punched Paul Grant outside the club.",
-     [("mark-dunn", "assaulted", "paul-grant", A)], []),
-    ("Ivy Chen met Rosa Diaz for dinner in New York.",
-     [("ivy-chen", "metWith", "rosa-diaz", A)], []),
+    (
+        "Mira Okafor married Daniel Reyes in a small ceremony in Rome.",
+        [("mira-okafor", "spouseOf", "daniel-reyes", A)],
+        [],
+    ),
+    (
+        "Daniel Reyes and his ex-wife, Lena Fischer, attended the gala separately.",
+        [("daniel-reyes", "formerSpouseOf", "lena-fischer", A)],
+        [],
+    ),
+    (
+        "Tom Hale showed up at the premiere with his girlfriend Anna Berg.",
+        [("tom-hale", "partnerOf", "anna-berg", A)],
+        [],
+    ),
+    (
+        "Tom Hale split from Anna Berg after two years together.",
+        [("tom-hale", "formerPartnerOf", "anna-berg", A)],
+        [],
+    ),
+    (
+        "Chris Vale got engaged to Nora Quinn on Saturday.",
+        [("chris-vale", "engagedTo", "nora-quinn", A)],
+        [],
+    ),
+    (
+        "Nora Quinn posted a photo with her daughter Lily Quinn.",
+        [("nora-quinn", "parentOf", "lily-quinn", A)],
+        [],
+    ),
+    (
+        "Sam Ortiz threw a party for his sister Maya Ortiz.",
+        [("sam-ortiz", "siblingOf", "maya-ortiz", A)],
+        [],
+    ),
+    (
+        "Sam Ortiz brought his cousin Leo Brandt to the show.",
+        [("sam-ortiz", "relativeOf", "leo-brandt", A)],
+        [],
+    ),
+    ("Ivy Chen and Rosa Diaz are best friends.", [("ivy-chen", "friendOf", "rosa-diaz", A)], []),
+    (
+        "Ivy Chen performed with Rosa Diaz and Paul Grant at the festival.",
+        [
+            ("ivy-chen", "collaboratedWith", "rosa-diaz", A),
+            ("ivy-chen", "collaboratedWith", "paul-grant", A),
+            ("rosa-diaz", "collaboratedWith", "paul-grant", A),
+        ],
+        [],
+    ),
+    (
+        "Mark Dunn is in a bitter feud with Greg Holt.",
+        [("mark-dunn", "feudWith", "greg-holt", A)],
+        [],
+    ),
+    (
+        "Jay Leno interviewed Kanye West on Monday night.",
+        [("jay-leno", "interviewed", "kanye-west", A)],
+        [],
+    ),
+    (
+        "Kanye West interrupted Taylor Swift during her acceptance speech.",
+        [("kanye-west", "interrupted", "taylor-swift", A)],
+        [],
+    ),
+    (
+        "Kanye West apologized to Taylor Swift the next day.",
+        [("kanye-west", "apologizedTo", "taylor-swift", A)],
+        [],
+    ),
+    (
+        "Greg Holt slammed Mark Dunn in a furious interview.",
+        [("greg-holt", "criticized", "mark-dunn", A)],
+        [],
+    ),
+    ("Rosa Diaz praised Ivy Chen for her courage.", [("rosa-diaz", "praised", "ivy-chen", A)], []),
+    ("Paul Grant sued Mark Dunn for defamation.", [("paul-grant", "sued", "mark-dunn", A)], []),
+    (
+        "Mark Dunn punched Paul Grant outside the club.",
+        [("mark-dunn", "assaulted", "paul-grant", A)],
+        [],
+    ),
+    (
+        "Ivy Chen met Rosa Diaz for dinner in New York.",
+        [("ivy-chen", "metWith", "rosa-diaz", A)],
+        [],
+    ),
     # --- status: reported ---
-    ("Tom Hale is reportedly dating Anna Berg.",
-     [("tom-hale", "partnerOf", "anna-berg", R)], []),
-    ("Sources say Chris Vale secretly married Nora Quinn.",
-     [("chris-vale", "spouseOf", "nora-quinn", R)], []),
-    ("Tom Hale is rumored to be dating Anna Berg.",
-     [("tom-hale", "partnerOf", "anna-berg", R)], []),
+    ("Tom Hale is reportedly dating Anna Berg.", [("tom-hale", "partnerOf", "anna-berg", R)], []),
+    (
+        "Sources say Chris Vale secretly married Nora Quinn.",
+        [("chris-vale", "spouseOf", "nora-quinn", R)],
+        [],
+    ),
+    (
+        "Tom Hale is rumored to be dating Anna Berg.",
+        [("tom-hale", "partnerOf", "anna-berg", R)],
+        [],
+    ),
     # --- status: denied ---
-    ("Tom Hale is not dating Anna Berg.",
-     [("tom-hale", "partnerOf", "anna-berg", D)], []),
-    ("Anna Berg denied dating Tom Hale.",
-     [("anna-berg", "partnerOf", "tom-hale", D)], []),
-    ("Reports that Tom Hale is dating Anna Berg are false.",
-     [("tom-hale", "partnerOf", "anna-berg", D)], []),
+    ("Tom Hale is not dating Anna Berg.", [("tom-hale", "partnerOf", "anna-berg", D)], []),
+    ("Anna Berg denied dating Tom Hale.", [("anna-berg", "partnerOf", "tom-hale", D)], []),
+    (
+        "Reports that Tom Hale is dating Anna Berg are false.",
+        [("tom-hale", "partnerOf", "anna-berg", D)],
+        [],
+    ),
     # --- a rumour and its denial in one article: denied ---
-    ("Tom Hale is reportedly dating Anna Berg. But Hale denied dating Berg on Friday.",
-     [("tom-hale", "partnerOf", "anna-berg", D)], []),
+    (
+        "Tom Hale is reportedly dating Anna Berg. But Hale denied dating Berg on Friday.",
+        [("tom-hale", "partnerOf", "anna-berg", D)],
+        [],
+    ),
     # --- coordination and pronouns ---
-    ("Mira Okafor and Daniel Reyes tied the knot in June.",
-     [("mira-okafor", "spouseOf", "daniel-reyes", A)], []),
-    ("Kevin Hart and wife Eniko Parrish welcomed a son. Hart was previously married to "
-     "Torrei Hart.",
-     [("kevin-hart", "spouseOf", "eniko-parrish", A),
-      ("kevin-hart", "formerSpouseOf", "torrei-hart", A)],
-     [("kevin-hart", "spouseOf", "torrei-hart", None)]),
+    (
+        "Mira Okafor and Daniel Reyes tied the knot in June.",
+        [("mira-okafor", "spouseOf", "daniel-reyes", A)],
+        [],
+    ),
+    (
+        "Kevin Hart and wife Eniko Parrish welcomed a son. Hart was previously married to "
+        "Torrei Hart.",
+        [
+            ("kevin-hart", "spouseOf", "eniko-parrish", A),
+            ("kevin-hart", "formerSpouseOf", "torrei-hart", A),
+        ],
+        [("kevin-hart", "spouseOf", "torrei-hart", None)],
+    ),
     # --- headline: its own sentence, a question is a rumour ---
-    ("Are Tom Hale And Anna Berg Dating?\n\nTom Hale was seen in Paris.",
-     [], [("tom-hale", "partnerOf", "anna-berg", A)]),
+    (
+        "Are Tom Hale And Anna Berg Dating?\n\nTom Hale was seen in Paris.",
+        [],
+        [("tom-hale", "partnerOf", "anna-berg", A)],
+    ),
     # --- no claim from a hypothetical ---
-    ("If Nora Quinn divorces Chris Vale, she will keep the house.",
-     [], [("nora-quinn", "formerSpouseOf", "chris-vale", None)]),
+    (
+        "If Nora Quinn divorces Chris Vale, she will keep the house.",
+        [],
+        [("nora-quinn", "formerSpouseOf", "chris-vale", None)],
+    ),
     # --- a description is no relation ---
-    ("Chris Vale is a nice kid, said Nora Quinn.",
-     [], [("nora-quinn", "parentOf", "chris-vale", None),
-          ("chris-vale", "parentOf", "nora-quinn", None)]),
+    (
+        "Chris Vale is a nice kid, said Nora Quinn.",
+        [],
+        [
+            ("nora-quinn", "parentOf", "chris-vale", None),
+            ("chris-vale", "parentOf", "nora-quinn", None),
+        ],
+    ),
 ]
 
 

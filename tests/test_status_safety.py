@@ -41,7 +41,9 @@ HEDGED_OR_DENIED = [
 @pytest.mark.parametrize("text", HEDGED_OR_DENIED, ids=[t[:50] for t in HEDGED_OR_DENIED])
 def test_status_hedged_or_denied_is_never_asserted(extractor, text):
     result = extractor.extract(Article("t", "", text))
-    asserted = [(c.subject, c.relation, c.object) for c in result.claims if c.status.value == "asserted"]
+    asserted = [
+        (c.subject, c.relation, c.object) for c in result.claims if c.status.value == "asserted"
+    ]
     assert asserted == []
 
 

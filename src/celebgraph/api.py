@@ -20,6 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rdflib.compare import to_canonical_graph
+
 from celebgraph.articles import load_articles
 from celebgraph.errors import ArticleError, CelebgraphError
 from celebgraph.models import Article, Extraction
@@ -75,8 +77,10 @@ def _extract_with(extractor, articles: list[Article]) -> list[Extraction | Artic
         for article in articles:
             try:
                 results.append(extractor.extract(article))
-            except Exception as exc:  # noqa: BLE001 - one bad article must not stop the batch
-                results.append(ArticleError(f"{article.path or article.id}: extraction failed ({exc})"))
+            except Exception as exc:
+                results.append(
+                    ArticleError(f"{article.path or article.id}: extraction failed ({exc})")
+                )
         return results
 
 
@@ -149,7 +153,14 @@ def ingest(
                     report.persons.update(result.entities)
             if on_article is not None:
                 on_article(result)
-        db.replace_graph(ONTOLOGY_GRAPH, ontology_graph())
+        # Blank nodes become fixed IRIs (skolemised from canonical labels): a store's blank
+        # nodes are new on every write, and re-ingesting must give the same triples.
+        db.replace_graph(
+            ONTOLOGY_GRAPH,
+            to_canonical_graph(ontology_graph()).skolemize(
+                authority="https://w3id.org", basepath="/celebgraph/ontology/.well-known/genid/"
+            ),
+        )
     finally:
         if owned:
             db.close()
@@ -205,7 +216,8 @@ SELECT
   (COUNT(DISTINCT ?person) AS ?persons)
   (COUNT(DISTINCT ?claim) AS ?claims)
 WHERE {
-  { ?article a schema:NewsArticle } UNION { ?person a cg:Person } UNION { ?claim a cg:Claim }
+  { ?article a schema:NewsArticle } UNION { ?any schema:mentions ?person }
+  UNION { ?claim a cg:Claim }
 }"""
 
 STATUS_QUERY = """
@@ -255,14 +267,14 @@ def evaluate(
     articles: Iterable[str] | None = None,
     jobs: int | None = None,
 ):
-    """Extract the gold set's articles and score them (see :mod:`celebgraph.evaluate`).
+    """Extract the gold set's articles and score them (see :mod:`celebgraph.scoring`).
 
     ``corpus`` defaults to ``<gold>/../../corpus`` (the layout of the gold sets);
     ``articles`` restricts the evaluation to some article ids.
     """
     import pyoxigraph as ox
 
-    from celebgraph.evaluate import gold_articles, load_gold, read_predictions, score
+    from celebgraph.scoring import gold_articles, load_gold, read_predictions, score
     from celebgraph.store import to_oxigraph
 
     gold_dir = Path(gold)

@@ -72,9 +72,14 @@ def read_file(path: Path, on_error: Callable[[ArticleError], None] = _raise) -> 
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ArticleError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
-        items = data if isinstance(data, list) else [data]
-        for index, item in enumerate(items):
-            yield parse_object(item, f"{path}" + (f"[{index}]" if isinstance(data, list) else ""))
+        if not isinstance(data, list):
+            yield parse_object(data, str(path))
+            return
+        for index, item in enumerate(data):
+            try:
+                yield parse_object(item, f"{path}[{index}]")
+            except ArticleError as error:
+                on_error(error)  # one bad object must not cost the others
     else:
         for lineno, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -135,7 +140,7 @@ def parse_object(item: object, where: str) -> Article:
     fields: dict[str, str | None] = {}
     for name in ("id", "title", "text", *_OPTIONAL_FIELDS):
         value = item.get(name)
-        if value is not None and not isinstance(value, str | int):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
             raise ArticleError(f"{where}: field {name!r} must be a string")
         fields[name] = None if value is None else str(value)
     if not (fields["id"] or "").strip():

@@ -14,7 +14,9 @@ from celebgraph.errors import CelebgraphError
 from celebgraph.ontology import PREFIXES
 
 app = typer.Typer(
-    help="Turn celebrity news articles into an RDF knowledge graph, query it and export it.",
+    help="Turn celebrity news articles into an RDF knowledge graph, query it and export it.\n\n"
+    "Example: `celebgraph ingest articles/ && celebgraph query "
+    '"SELECT ?a ?b WHERE { ?a cg:interrupted ?b }"`',
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
@@ -38,7 +40,9 @@ def _fail(error: CelebgraphError) -> typer.Exit:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .json, .jsonl).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Article files or folders (.txt, .json, .jsonl).")
+    ],
     store: StoreOption = None,
     jobs: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -84,7 +88,7 @@ def _short(term: object) -> str:
     if isinstance(term, ox.NamedNode):
         for prefix, namespace in PREFIXES.items():
             if term.value.startswith(namespace):
-                return f"{prefix}:{term.value[len(namespace):]}"
+                return f"{prefix}:{term.value[len(namespace) :]}"
         return term.value
     if isinstance(term, ox.Literal):
         return term.value
@@ -106,7 +110,9 @@ def _print_table(result) -> None:
 @app.command()
 def query(
     sparql: Annotated[str | None, typer.Argument(help="The SPARQL query text.")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the query from a file.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the query from a file.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, tsv or json.")] = "table",
     store: StoreOption = None,
 ) -> None:
@@ -154,9 +160,12 @@ def query(
 @app.command()
 def export(
     fmt: Annotated[
-        str, typer.Option("--format", help="nquads, trig, jsonld (with graphs) or turtle, ntriples.")
+        str,
+        typer.Option("--format", help="nquads, trig, jsonld (with graphs) or turtle, ntriples."),
     ] = "nquads",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Export the whole graph. N-Quads, TriG and JSON-LD keep one named graph per article.
@@ -168,11 +177,16 @@ def export(
             api.export(store, sys.stdout.buffer, fmt)
             return
         partial = output.with_name(output.name + ".part")
-        with partial.open("wb") as handle:
-            api.export(store, handle, fmt)
-        partial.replace(output)  # never leave half a file under the real name
+        try:
+            with partial.open("wb") as handle:
+                api.export(store, handle, fmt)
+            partial.replace(output)  # never leave half a file under the real name
+        finally:
+            partial.unlink(missing_ok=True)
     except CelebgraphError as exc:
         raise _fail(exc) from None
+    except OSError as exc:
+        raise _fail(CelebgraphError(f"{output}: {exc.strerror}")) from None
 
 
 @app.command()
@@ -204,19 +218,26 @@ def stats(
 
 @app.command()
 def evaluate(
-    gold: Annotated[Path, typer.Option("--gold", help="Gold folder (entities.tsv, relations.tsv, articles.txt).")],
-    corpus: Annotated[Path | None, typer.Option(help="Corpus folder (default: GOLD/../../corpus).")] = None,
+    gold: Annotated[
+        Path,
+        typer.Option("--gold", help="Gold folder (entities.tsv, relations.tsv, articles.txt)."),
+    ],
+    corpus: Annotated[
+        Path | None, typer.Option(help="Corpus folder (default: GOLD/../../corpus).")
+    ] = None,
     articles: Annotated[
         Path | None, typer.Option("--articles", help="File listing the article ids to score.")
     ] = None,
-    errors: Annotated[bool, typer.Option("--errors", help="List false positives and misses.")] = False,
+    errors: Annotated[
+        bool, typer.Option("--errors", help="List false positives and misses.")
+    ] = False,
     jobs: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
 ) -> None:
     """Precision, recall and F1 per relation and overall, and status accuracy.
 
     Example: `celebgraph evaluate --gold gold/dev --errors`
     """
-    from celebgraph.evaluate import format_score
+    from celebgraph.scoring import format_score
 
     try:
         wanted = None

@@ -17,7 +17,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import cache
 from urllib.parse import quote
 
@@ -53,7 +53,7 @@ PREFIXES: dict[str, str] = {
 }
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """How an article presents a claim (see GUIDELINES: asserted, reported, denied)."""
 
     ASSERTED = "asserted"

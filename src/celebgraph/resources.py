@@ -22,4 +22,6 @@ def resource_path(*parts: str) -> Path:
         path = root.joinpath(*parts)
         if path.exists():
             return path
-    raise FileNotFoundError(f"celebgraph resource {'/'.join(parts)} is missing from the installation")
+    raise FileNotFoundError(
+        f"celebgraph resource {'/'.join(parts)} is missing from the installation"
+    )

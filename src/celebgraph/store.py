@@ -18,8 +18,10 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
 from celebgraph.errors import QueryError, StoreError
-from celebgraph.ontology import PREFIXES
+from celebgraph.ontology import PREFIXES, SCHEMA
 from celebgraph.rdf import Triple
+
+SCHEMA_MENTIONS = str(SCHEMA.mentions)
 
 ENV_VAR = "CELEBGRAPH_STORE"
 
@@ -117,16 +119,20 @@ class Store:
         predicate yet (one label per person, whoever names them first).
         """
         name = to_oxigraph(graph)
+        add = [(g, list(t)) for g, t in add]
         lines = [_nt(t) for t in triples]
-        parts = [f"DROP SILENT GRAPH {name}", _insert(name, lines)]
+        parts = [*self._forget_people(name, add), f"DROP SILENT GRAPH {name}", _insert(name, lines)]
         for other, extra in add:
             parts.append(_insert(to_oxigraph(other), [_nt(t) for t in extra]))
         for other, extra in add_if_absent:
             target = to_oxigraph(other)
-            rows = " ".join(f"({to_oxigraph(s)} {to_oxigraph(p)} {to_oxigraph(o)})" for s, p, o in extra)
+            rows = " ".join(
+                f"({to_oxigraph(s)} {to_oxigraph(p)} {to_oxigraph(o)})" for s, p, o in extra
+            )
             if rows:
                 parts.append(
-                    f"INSERT {{ GRAPH {target} {{ ?s ?p ?o }} }} WHERE {{ VALUES (?s ?p ?o) {{ {rows} }}"
+                    f"INSERT {{ GRAPH {target} {{ ?s ?p ?o }} }} WHERE {{"
+                    f" VALUES (?s ?p ?o) {{ {rows} }}"
                     f" FILTER NOT EXISTS {{ GRAPH {target} {{ ?s ?p ?any }} }} }}"
                 )
         try:
@@ -135,14 +141,27 @@ class Store:
             raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
         return len(lines)
 
+    @staticmethod
+    def _forget_people(graph: ox.NamedNode, add) -> list[str]:
+        """Before an article is replaced: drop from the shared graphs the people that only
+        this article mentioned, so a corrected article leaves no orphan behind."""
+        return [
+            f"DELETE {{ GRAPH {to_oxigraph(shared)} {{ ?p ?x ?y }} }} WHERE {{"
+            f" GRAPH {graph} {{ ?a <{SCHEMA_MENTIONS}> ?p }}"
+            f" FILTER NOT EXISTS {{ GRAPH ?g {{ ?b <{SCHEMA_MENTIONS}> ?p }}"
+            f" FILTER(?g != {graph}) }}"
+            f" GRAPH {to_oxigraph(shared)} {{ ?p ?x ?y }} }}"
+            for shared, _ in add
+        ]
+
     def query(self, sparql: str) -> QueryResult:
         """Run a SPARQL query over the union of all article graphs."""
         try:
             raw = self._db.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
         except SyntaxError as exc:
-            raise QueryError(f"invalid SPARQL: {exc}") from None
+            raise QueryError(f"invalid SPARQL: {' '.join(str(exc).split())}") from None
         except OSError as exc:
-            raise QueryError(f"query failed: {exc}") from None
+            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from None
         if isinstance(raw, ox.QueryBoolean):
             return QueryResult("ask", raw)
         if isinstance(raw, ox.QueryTriples):
@@ -154,7 +173,9 @@ class Store:
         try:
             rdf_format, keeps_graphs = RDF_FORMATS[fmt]
         except KeyError:
-            raise StoreError(f"unknown format {fmt!r}; use one of {', '.join(RDF_FORMATS)}") from None
+            raise StoreError(
+                f"unknown format {fmt!r}; use one of {', '.join(RDF_FORMATS)}"
+            ) from None
         if keeps_graphs:
             prefixes = PREFIXES if rdf_format is ox.RdfFormat.TRIG else None
             self._db.dump(output, rdf_format, prefixes=prefixes)

@@ -82,7 +82,7 @@ class ClaimContext:
         return _unique(found)
 
     def group(self, token: Token) -> list[Person]:
-        """"they", "the couple": the coordinated subjects of the sentence, or the last couple."""
+        """ "they", "the couple": the coordinated subjects of the sentence, or the last couple."""
         sentence = token.sent
         for candidate in sentence:
             if candidate.dep_ in _SUBJECT_DEPS and candidate.i != token.i:
@@ -94,7 +94,10 @@ class ClaimContext:
         if self.last_pair is not None and (token.lower_ in PAIR_NOUNS or romantic_noun):
             # "the couple", "the exes", "their divorce": the last two people seen as a couple.
             a, b = self.last_pair
-            return [Person(a.key, a.confidence * 0.8, token), Person(b.key, b.confidence * 0.8, token)]
+            return [
+                Person(a.key, a.confidence * 0.8, token),
+                Person(b.key, b.confidence * 0.8, token),
+            ]
         return []
 
 
@@ -120,20 +123,39 @@ def _presupposed(trigger: Token) -> bool:
 
 
 def _pairs(
-    subjects: list[Person], objects: list[Person], relation: str, trigger: Token, rule: str, base: float
+    subjects: list[Person],
+    objects: list[Person],
+    relation: str,
+    trigger: Token,
+    rule: str,
+    base: float,
 ) -> Iterator[Candidate]:
     for s in subjects:
         for o in objects:
             if s.key != o.key:
-                yield Candidate(s, relation, o, trigger, rule, base * min(s.confidence, o.confidence),
-                                _presupposed(trigger))
+                yield Candidate(
+                    s,
+                    relation,
+                    o,
+                    trigger,
+                    rule,
+                    base * min(s.confidence, o.confidence),
+                    _presupposed(trigger),
+                )
 
 
 def _among(people: list[Person], relation: str, trigger: Token, rule: str, base: float):
     for a, b in combinations(people, 2):
         if a.key != b.key:
-            yield Candidate(a, relation, b, trigger, rule, base * min(a.confidence, b.confidence),
-                            _presupposed(trigger))
+            yield Candidate(
+                a,
+                relation,
+                b,
+                trigger,
+                rule,
+                base * min(a.confidence, b.confidence),
+                _presupposed(trigger),
+            )
 
 
 def clause_subjects(token: Token, ctx: ClaimContext, depth: int = 8) -> list[Person]:
@@ -165,7 +187,9 @@ def _passive(verb: Token) -> bool:
     return any(c.dep_ in {"nsubjpass", "auxpass"} for c in verb.children)
 
 
-def _prep_objects(token: Token, preposition: str, ctx: ClaimContext, depth: int = 2) -> list[Person]:
+def _prep_objects(
+    token: Token, preposition: str, ctx: ClaimContext, depth: int = 2
+) -> list[Person]:
     """Persons in a ``preposition`` phrase under ``token`` (through advmod/dobj/prt)."""
     found: list[Person] = []
     frontier = [token]
@@ -189,12 +213,16 @@ def _direct_objects(verb: Token, ctx: ClaimContext) -> list[Person]:
     return [p for c in verb.children if c.dep_ in {"dobj", "dative"} for p in ctx.persons(c)]
 
 
-_FORMER = {"spouseOf": "formerSpouseOf", "partnerOf": "formerPartnerOf", "engagedTo": "formerPartnerOf"}
+_FORMER = {
+    "spouseOf": "formerSpouseOf",
+    "partnerOf": "formerPartnerOf",
+    "engagedTo": "formerPartnerOf",
+}
 _ENDED_ADVERBS = {"previously", "formerly", "once", "briefly", "then"}
 
 
 def _ended(verb: Token, relation: str) -> str:
-    """"was previously married to Y", "dated Y from 2010 to 2012": a relation that ended."""
+    """ "was previously married to Y", "dated Y from 2010 to 2012": a relation that ended."""
     if relation not in _FORMER:
         return relation
     children = list(verb.children)
@@ -207,7 +235,7 @@ def _ended(verb: Token, relation: str) -> str:
 
 
 def verb_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
-    """"West interrupted Swift", "Leno asked West", "X split from Y", "X and Y married"."""
+    """ "West interrupted Swift", "Leno asked West", "X split from Y", "X and Y married"."""
     if token.pos_ not in {"VERB", "AUX", "ADJ", "NOUN"}:
         return
     cues = _VERBS_BY_LEMMA.get(token.lemma_.lower())
@@ -223,7 +251,9 @@ def verb_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
             continue
         if cue.dobj_lemmas and not (cue.dobj_lemmas & dobj_lemmas):
             continue
-        if cue.relation == "assaulted" and any(c.dep_ in {"xcomp", "ccomp"} for c in token.children):
+        if cue.relation == "assaulted" and any(
+            c.dep_ in {"xcomp", "ccomp"} for c in token.children
+        ):
             continue  # "pushed Vic to do this" is persuasion, not a blow
         if cue.obj == "dobj":
             if cue.dobj_lemmas:
@@ -232,8 +262,13 @@ def verb_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         else:
             objects = _prep_objects(token, cue.obj.split(":", 1)[1], ctx)
         if passive and cue.obj == "dobj":
-            subjects_here = [p for c in token.children if c.dep_ == "agent"
-                             for g in c.children for p in ctx.persons(g)]
+            subjects_here = [
+                p
+                for c in token.children
+                if c.dep_ == "agent"
+                for g in c.children
+                for p in ctx.persons(g)
+            ]
         else:
             subjects_here = subjects
         if not objects or not subjects_here:
@@ -259,7 +294,7 @@ def verb_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
 
 
 def _noun_form(token: Token) -> str:
-    """"ex-wife" and "sister-in-law" come in several tokens; "former flame" has a modifier."""
+    """ "ex-wife" and "sister-in-law" come in several tokens; "former flame" has a modifier."""
     doc = token.doc
     i = token.i
     lower = token.lower_
@@ -314,7 +349,9 @@ def _named_by_noun(noun: Token, ctx: ClaimContext) -> tuple[list[Person], Token 
     return [], None
 
 
-def _anchors(noun: Token, named_head: Token | None, ctx: ClaimContext) -> tuple[list[Person], float]:
+def _anchors(
+    noun: Token, named_head: Token | None, ctx: ClaimContext
+) -> tuple[list[Person], float]:
     """Whose wife/son/friend: "X's wife", "his wife", "Kardashian family friend"."""
     holders = [noun] + ([named_head] if named_head is not None else [])
     for holder in holders:
@@ -347,7 +384,17 @@ def _anchors(noun: Token, named_head: Token | None, ctx: ClaimContext) -> tuple[
 
 #: Kin words that are also plain descriptions: they need an explicit owner ("her kid").
 _GENERIC_KIN = {"kid", "boy", "girl", "baby", "child", "love", "partner", "flame", "friend", "pal"}
-_OWNER_SKIP = {"family", "longtime", "late", "former", "actual", "real", "biological", "new", "then"}
+_OWNER_SKIP = {
+    "family",
+    "longtime",
+    "late",
+    "former",
+    "actual",
+    "real",
+    "biological",
+    "new",
+    "then",
+}
 
 
 def _person_after(token: Token, ctx: ClaimContext) -> Person | None:
@@ -387,7 +434,7 @@ def _owner_before(token: Token, form: str, ctx: ClaimContext) -> Person | None:
 
 
 def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
-    """"his wife Eniko Parrish", "X's ex-husband Y", "her mother Vicky", "co-star X"."""
+    """ "his wife Eniko Parrish", "X's ex-husband Y", "her mother Vicky", "co-star X"."""
     if token.pos_ not in {"NOUN", "PROPN"} and token.tag_ != "VBZ":  # "grandkids" mis-tagged
         return
     doc = token.doc
@@ -407,8 +454,13 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         named, named_head = _named_by_noun(token, ctx)
     if not named:
         return
-    if any(c.dep_ == "poss" and ctx.person(c) is None and c.lower_ not in PAIR_NOUNS
-           and c.lower_ not in _PLURAL_PRONOUNS for c in token.children):
+    if any(
+        c.dep_ == "poss"
+        and ctx.person(c) is None
+        and c.lower_ not in PAIR_NOUNS
+        and c.lower_ not in _PLURAL_PRONOUNS
+        for c in token.children
+    ):
         return  # "her mother Vicky" with "her" unresolved: do not guess another owner
     anchors, factor = _anchors(token, named_head, ctx)
     owner = _owner_before(token, form, ctx)
@@ -427,14 +479,18 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         for person in named:
             subject, obj = (person, anchor) if cue.named_is_subject else (anchor, person)
             yield Candidate(
-                subject, cue.relation, obj, token, rule,
+                subject,
+                cue.relation,
+                obj,
+                token,
+                rule,
                 cue.confidence * factor * min(anchor.confidence, person.confidence),
                 presupposed=token.dep_ != "attr",
             )
 
 
 def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
-    """"X's romance with Y", "X and Y's divorce", "a performance with Jay-Z and Rihanna"."""
+    """ "X's romance with Y", "X and Y's divorce", "a performance with Jay-Z and Rihanna"."""
     if token.pos_ != "NOUN":
         return
     relation = RELATIONSHIP_NOUNS.get(token.lemma_.lower())
@@ -453,7 +509,11 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
     # "her interview with Billboard": the one interviewed is the owner.
     reverse = relation == "interviewed" and bool(_prep_objects(token, "with", ctx, depth=1))
     doc = token.doc
-    if not others and token.i + 2 < len(doc) and doc[token.i + 1].lower_ in {"with", "to", "from", "against"}:
+    if (
+        not others
+        and token.i + 2 < len(doc)
+        and doc[token.i + 1].lower_ in {"with", "to", "from", "against"}
+    ):
         # "Aniston's wedding to Justin Theroux" even when the parser hangs "to" elsewhere.
         after = ctx.person(doc[token.i + 2])
         others = [after] if after is not None else []
@@ -483,7 +543,7 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
 
 
 def predicate_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
-    """"X and Y are married", "X is friends with Y", "X is engaged to Y"."""
+    """ "X and Y are married", "X is friends with Y", "X is engaged to Y"."""
     relation = PREDICATE_ADJECTIVES.get(token.lower_)
     if relation is None or token.dep_ not in {"acomp", "attr", "oprd", "xcomp", "ROOT", "advmod"}:
         return
@@ -496,8 +556,10 @@ def predicate_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         return
     subjects = [p for c in verb.children if c.dep_ in _SUBJECT_DEPS for p in ctx.persons(c)]
     others = _unique(
-        _prep_objects(token, "with", ctx, 1) + _prep_objects(token, "to", ctx, 1)
-        + _prep_objects(verb, "with", ctx, 1) + _prep_objects(verb, "to", ctx, 1)
+        _prep_objects(token, "with", ctx, 1)
+        + _prep_objects(token, "to", ctx, 1)
+        + _prep_objects(verb, "with", ctx, 1)
+        + _prep_objects(verb, "to", ctx, 1)
     )
     rule = f"predicate.{token.lower_}.v1"
     relation = _ended(token, relation)
@@ -518,7 +580,9 @@ RULES: dict[str, Rule] = {
 }
 
 
-def sentence_candidates(sentence: Span, ctx: ClaimContext, rules: Iterable[Rule]) -> list[Candidate]:
+def sentence_candidates(
+    sentence: Span, ctx: ClaimContext, rules: Iterable[Rule]
+) -> list[Candidate]:
     """Run every rule on every token of a sentence that mentions at least two people."""
     found: list[Candidate] = []
     for token in sentence:

@@ -31,7 +31,7 @@ from celebgraph.extract.lexicon import (
     MALE_NOUNS,
     MALE_PRONOUNS,
 )
-from celebgraph.extract.names import known_people
+from celebgraph.extract.names import given_names, known_people
 from celebgraph.models import Entity
 from celebgraph.ontology import slugify
 
@@ -208,6 +208,12 @@ def resolve_references(
             if cluster.gender is None:
                 cluster.gender = _gender_from_roles(known.roles)
     _vote_genders(doc, assigned)
+    given = given_names()
+    for _, cluster in assigned:
+        if cluster.gender is None:
+            # Last resort: the usual gender of the given name ("u" names say nothing).
+            first = cluster.longest[0]
+            cluster.gender = {"f": "f", "m": "m"}.get(given.get(first, "u"))
     by_sentence = {sent.start: index for index, sent in enumerate(doc.sents)}
     sent_of = {}
     index = -1
@@ -222,6 +228,13 @@ def resolve_references(
     for cluster in clusters.values():
         for role in cluster.roles:
             role_owners[role].add(id(cluster))
+    # Descriptions first: they do not depend on what came before, and a pronoun may not
+    # be the person its own verb's object describes ("he told the host").
+    for token in doc:
+        if token.i not in refs:
+            described = _resolve_description(token, role_owners, clusters)
+            if described is not None:
+                refs[token.i] = (described, 0.75, "description")
     for token in doc:
         entry = refs.get(token.i)
         if entry is not None:
@@ -230,16 +243,26 @@ def resolve_references(
             continue
         gender = _pronoun_gender(token)
         if gender is not None:
-            resolved = _resolve_pronoun(token, gender, history, sent_of)
+            excluded = _co_arguments(token, refs)
+            allowed = [h for h in history if id(h[1]) not in excluded]
+            resolved = _resolve_pronoun(token, gender, allowed, sent_of)
             if resolved is not None:
                 refs[token.i] = resolved
                 history.append((token.i, resolved[0], token.dep_.startswith("nsubj")))
-            continue
-        described = _resolve_description(token, role_owners, clusters)
-        if described is not None:
-            refs[token.i] = (described, 0.75, "description")
-            history.append((token.i, described, token.dep_.startswith("nsubj")))
     return refs
+
+
+def _co_arguments(pronoun: Token, refs: dict[int, tuple[_Cluster, float, str]]) -> set[int]:
+    """People named as the object of the verb a subject pronoun is the subject of:
+    "he told the host" — he is not the host."""
+    if not pronoun.dep_.startswith("nsubj") or pronoun.lower_.endswith("self"):
+        return set()
+    verb = pronoun.head
+    objects = [c for c in verb.children if c.dep_ in {"dobj", "dative", "attr"}]
+    objects += [
+        g for c in verb.children if c.dep_ == "prep" for g in c.children if g.dep_ == "pobj"
+    ]
+    return {id(refs[o.i][0]) for o in objects if o.i in refs}
 
 
 def _vote_genders(doc: Doc, assigned: list[tuple[Span, _Cluster]]) -> None:
@@ -319,11 +342,21 @@ def _resolve_pronoun(
             break
         if token.doc[i].lower_ == token.lower_ and id(cluster) in candidates:
             return cluster, 0.7, "pronoun"
-    # Several people fit: a subject pronoun continues the latest subject.
+    # Several people fit: a subject pronoun continues a recent subject, the article's
+    # main person if that is one of them, else the latest.
     if token.dep_.startswith("nsubj"):
-        for _, cluster, was_subject in reversed(window):
-            if was_subject and id(cluster) in candidates:
-                return cluster, 0.6, "pronoun"
+        subjects = [(i, c) for i, c, was_subject in window if was_subject and id(c) in candidates]
+        if subjects:
+            main = max(candidates.values(), key=lambda c: sum(c.forms.values()))
+            others = [sum(c.forms.values()) for c in candidates.values() if c is not main]
+            if any(c is main for _, c in subjects) and sum(main.forms.values()) >= 1.5 * max(
+                others, default=0
+            ):
+                return main, 0.6, "pronoun"
+            # The subject highest in its sentence's tree (the main clause's, if a person).
+            doc = token.doc
+            best = min(subjects, key=lambda item: (len(list(doc[item[0]].ancestors)), -item[0]))
+            return best[1], 0.6, "pronoun"
     # Otherwise the article's main person, when one is named far more often than the rest.
     counts = sorted(((sum(c.forms.values()), k) for k, c in candidates.items()), reverse=True)
     if counts[0][0] >= 2 * counts[1][0] + 1:
@@ -334,7 +367,7 @@ def _resolve_pronoun(
 def _resolve_description(
     token: Token, role_owners: dict[str, set[int]], clusters: dict[int, _Cluster]
 ) -> _Cluster | None:
-    """"the rapper" → the one person known as a rapper in this article."""
+    """ "the rapper" → the one person known as a rapper in this article."""
     if token.pos_ != "NOUN" or token.dep_ in {"compound", "amod"}:
         return None
     owners = role_owners.get(token.lemma_.lower())

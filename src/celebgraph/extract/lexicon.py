@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from celebgraph.ontology import RELATIONS
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 @dataclass(frozen=True)
 class VerbCue:
     """``subject <lemma> [particle] object``; ``obj`` says where the object sits.
@@ -77,7 +81,9 @@ VERB_CUES: list[VerbCue] = [
         "interrupt, cut off, steal >prep:from =microphone|mic|spotlight|moment|show|stage,"
         " grab >prep:from =microphone|mic, snatch >prep:from =microphone|mic, crash",
     ),
-    *_verbs("apologizedTo", "apologize >prep:to, apologise >prep:to, apologize, say >prep:to =sorry"),
+    *_verbs(
+        "apologizedTo", "apologize >prep:to, apologise >prep:to, apologize, say >prep:to =sorry"
+    ),
     *_verbs(
         "criticized",
         "slam, blast, mock, criticize, criticise, diss, shade, insult, bash, ridicule, troll,"
@@ -90,8 +96,13 @@ VERB_CUES: list[VerbCue] = [
         " gush >prep:over, gush >prep:about, rave >prep:about, honor, honour, salute, cheer,"
         " champion, credit, toast, adore, admire, celebrate",
     ),
-    *_verbs("sued", "sue, file >prep:against =lawsuit|suit|complaint, take >prep:to =court, countersue"),
-    *_verbs("assaulted", "assault, punch, hit, slap, kick, shove, push, beat, choke, stab, shoot, strike"),
+    *_verbs(
+        "sued", "sue, file >prep:against =lawsuit|suit|complaint, take >prep:to =court, countersue"
+    ),
+    *_verbs(
+        "assaulted",
+        "assault, punch, hit, slap, kick, shove, push, beat, choke, stab, shoot, strike",
+    ),
     *_verbs(
         "metWith",
         "meet, meet >prep:with, party >prep:with, dine >prep:with, hang out >prep:with,"
@@ -162,7 +173,9 @@ KIN_NOUNS: dict[str, NounCue] = {
         "ex, ex-girlfriend, ex-boyfriend, ex-fiancé, ex-fiancée, ex-fiance, ex-fiancee,"
         " former flame, old flame, former girlfriend, former boyfriend, ex-partner, ex-lover",
     ),
-    **_nouns("engagedTo", "fiancé, fiancée, fiance, fiancee, bride-to-be, husband-to-be, wife-to-be"),
+    **_nouns(
+        "engagedTo", "fiancé, fiancée, fiance, fiancee, bride-to-be, husband-to-be, wife-to-be"
+    ),
     **_nouns(
         "parentOf",
         "son, daughter, child, kid, baby, newborn, stepson, stepdaughter, stepchild, boy, girl",
@@ -253,11 +266,11 @@ PREDICATE_ADJECTIVES: dict[str, str] = {
 }
 
 #: Words that make a sentence a rumour (GUIDELINES: reported).
-HEDGE_WORDS = frozenset(
+HEDGE_WORDS = _words(
     "reportedly allegedly supposedly rumored rumoured rumor rumour rumors rumours apparently"
     " purportedly speculation speculated speculate gossip insider insiders source sources"
     " tipster tabloid tabloids alleged allegation allegations claim claims claimed"
-    " reports reported report".split()
+    " reports reported report"
 )
 #: Multi-word hedges matched on the lower-cased sentence.
 HEDGE_PHRASES = (
@@ -282,47 +295,47 @@ HEDGE_PHRASES = (
 #: Who speaks when nobody is named.
 SOURCE_WORDS = frozenset({"source", "sources", "insider", "insiders", "tipster", "spy"})
 #: Adverbs and modals that hedge the clause they modify.
-HEDGE_ADVERBS = frozenset(
+HEDGE_ADVERBS = _words(
     "reportedly allegedly supposedly apparently purportedly rumoredly seemingly possibly"
-    " perhaps maybe probably".split()
+    " perhaps maybe probably"
 )
 HEDGE_MODALS = frozenset({"might", "may", "could", "would"})
 #: Words that, governing a clause, make it a rumour: "rumours that X dated Y".
-HEDGE_LEMMAS = frozenset(
+HEDGE_LEMMAS = _words(
     "rumor rumour report claim allege speculate speculation gossip allegation suspect"
-    " suggest hint believe think suspicion buzz".split()
+    " suggest hint believe think suspicion buzz"
 )
 #: Verbs whose complement is denied: "X denies dating Y".
-DENIAL_VERBS = frozenset(
+DENIAL_VERBS = _words(
     "deny debunk dismiss refute rebut disprove quash squash shoot slam shut laugh"
-    " reject correct clarify dispel".split()
+    " reject correct clarify dispel"
 )
 DENIAL_PARTICLES = {"shoot": "down", "shut": "down", "laugh": "off", "slam": None}
 #: Words that call a statement untrue: "reports that ... are false".
-FALSITY_WORDS = frozenset(
+FALSITY_WORDS = _words(
     "false untrue fake fabricated baseless bogus hoax lie lies nonsense rubbish made-up"
-    " unfounded inaccurate".split()
+    " unfounded inaccurate"
 )
 NEGATIONS = frozenset({"not", "n't", "never", "no", "neither", "nor"})
 
 MALE_PRONOUNS = frozenset({"he", "him", "his", "himself"})
 FEMALE_PRONOUNS = frozenset({"she", "her", "hers", "herself"})
-MALE_NOUNS = frozenset(
+MALE_NOUNS = _words(
     "husband boyfriend father dad son brother actor king prince duke mr sir groom widower"
-    " grandfather grandpa uncle nephew stepfather stepdad stepson man guy".split()
+    " grandfather grandpa uncle nephew stepfather stepdad stepson man guy"
 )
-FEMALE_NOUNS = frozenset(
+FEMALE_NOUNS = _words(
     "wife girlfriend mother mom mum daughter sister actress queen princess duchess mrs ms"
     " miss bride widow grandmother grandma aunt niece stepmother stepmom stepdaughter"
-    " momager woman lady dame".split()
+    " momager woman lady dame"
 )
 #: Words stripped from the edges of a name: "Mr. Smith", "rapper Kanye West".
-TITLES = frozenset(
+TITLES = _words(
     "mr mr. mrs mrs. ms ms. miss dr dr. sir dame lord rev rev. reverend pastor"
-    " officer judge president senator governor mayor".split()
+    " officer judge president senator governor mayor"
 )
 #: Role nouns that introduce a name: "rapper Kanye West", "pastor Carl Lentz".
-ROLE_NOUNS = frozenset(
+ROLE_NOUNS = _words(
     "rapper singer actress actor star host model designer producer director comedian"
     " comedienne pastor dj musician songwriter athlete player footballer quarterback chef"
     " artist author writer journalist reporter anchor presenter judge dancer stylist"
@@ -330,9 +343,17 @@ ROLE_NOUNS = frozenset(
     " attorney spokesperson spokesman spokeswoman rep representative publicist manager"
     " agent co-star costar pal friend bandmate frontman frontwoman newcomer legend icon"
     " hitmaker crooner diva starlet hunk beauty blogger influencer youtuber billionaire"
-    " businessman businesswoman politician president senator".split()
+    " businessman businesswoman politician president senator"
 )
 
+#: Last words that make "Firstname Word" an organisation or a place, not a person.
+NOT_SURNAMES = _words(
+    "inc records show street hotel awards award university college school church center"
+    " centre hospital foundation magazine news times post journal park square avenue road"
+    " festival music studios studio productions entertainment group company club bar cafe"
+    " restaurant house hall theatre theater museum gallery bridge island beach city county"
+    " airport station tower building institute academy league team prize day fund"
+)
 #: Nouns that stand for the two people of a relationship: "the couple's son".
 PAIR_NOUNS = frozenset({"couple", "pair", "duo", "exes", "parents", "newlyweds", "lovebirds"})
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span, Token
 
-from celebgraph.extract.lexicon import KIN_NOUNS, ROLE_NOUNS, TITLES
+from celebgraph.extract.lexicon import KIN_NOUNS, NOT_SURNAMES, ROLE_NOUNS, TITLES
+from celebgraph.extract.names import given_names
 
 _POSSESSIVE = {"'s", "’s", "'", "’"}
 _NAME_PARTICLES = {"de", "van", "von", "da", "la", "le", "di", "del", "bin", "al", "der", "st."}
@@ -52,8 +53,10 @@ def clean_name(span: Span) -> Span | None:
     cleaned = doc[start:end]
     if start > 0 and doc[start - 1].text in {"#", "@"}:
         return None  # a hashtag or a handle, not a name
-    if not span.kb_id_ and not span.ent_id_ and any(
-        t.is_upper and len(t.text) > 2 and "." not in t.text for t in doc[start:end]
+    if (
+        not span.kb_id_
+        and not span.ent_id_
+        and any(t.is_upper and len(t.text) > 2 and "." not in t.text for t in doc[start:end])
     ):
         return None  # "NCIS", "CNN": an acronym is an organisation or a show
     if doc[end - 1].tag_ == "NNPS":
@@ -81,7 +84,11 @@ def _with_given_names(span: Span) -> Span:
         and span.end - start < _MAX_NAME_TOKENS
     ):
         start -= 1
-    return span if start == span.start else Span(doc, start, span.end, label=span.label, kb_id=span.kb_id)
+    return (
+        span
+        if start == span.start
+        else Span(doc, start, span.end, label=span.label, kb_id=span.kb_id)
+    )
 
 
 def _headline_end(doc: Doc) -> int:
@@ -108,6 +115,8 @@ def collect_names(doc: Doc) -> dict[tuple[str, ...], str]:
             headline.append(cleaned)  # title case fools the model: confirm against the body
             continue
         names.setdefault(name_key(cleaned), cleaned.kb_id_)
+    for span in _given_name_spans(doc, body_start):
+        names.setdefault(name_key(span), "")
     for span in _introduced_names(doc, body_start):
         names.setdefault(name_key(span), "")
     for span in headline:
@@ -117,10 +126,38 @@ def collect_names(doc: Doc) -> dict[tuple[str, ...], str]:
     return names
 
 
+def _given_name_spans(doc: Doc, body_start: int) -> list[Span]:
+    """ "Greg Holt" tagged ORG, or not tagged at all: a capitalised run of two or three
+    proper nouns that starts with a common given name is a person's name."""
+    given = given_names()
+    found = []
+    i = body_start
+    while i < len(doc):
+        token = doc[i]
+        end = _name_run(doc, i)
+        candidate = (
+            end - i in (2, 3) and token.text in given and doc[end - 1].lower_ not in NOT_SURNAMES
+        )
+        if candidate and (token.ent_type_ in {"", "PERSON"} or _whole_entity(doc, i, end)):
+            cleaned = clean_name(doc[i:end])
+            if cleaned is not None:
+                found.append(cleaned)
+        i = max(end, i + 1)
+    return found
+
+
+def _whole_entity(doc: Doc, start: int, end: int) -> bool:
+    """The span is exactly one entity of the model (whatever its label)."""
+    ent = next((e for e in doc.ents if e.start <= start < e.end), None)
+    return ent is not None and ent.start == start and ent.end == end
+
+
 def _name_run(doc: Doc, start: int) -> int:
     """End of the run of capitalised proper nouns starting at ``start`` (at most 4)."""
     end = start
-    while end < len(doc) and end - start < 4 and doc[end].pos_ == "PROPN" and _is_name_token(doc[end]):
+    while (
+        end < len(doc) and end - start < 4 and doc[end].pos_ == "PROPN" and _is_name_token(doc[end])
+    ):
         end += 1
     return end
 
@@ -163,7 +200,7 @@ def _introduced_names(doc: Doc, body_start: int) -> list[Span]:
 
 def _forms(names: dict[tuple[str, ...], str]) -> dict[tuple[str, ...], bool]:
     """Every form to look for → whether it is a whole name (False: one part of a name)."""
-    forms = {key: True for key in names}
+    forms = dict.fromkeys(names, True)
     for key in names:
         if len(key) < 2:
             continue
@@ -181,7 +218,7 @@ def _inside_other_entity(doc: Doc, start: int, end: int) -> bool:
     if ent is None or (ent.start == start and ent.end == end):
         return False
     # "Jay Leno's" tagged ORG is still the person; "The Jay Leno Show" is not.
-    tail = doc[end:ent.end]
+    tail = doc[end : ent.end]
     return not all(t.text in _POSSESSIVE for t in tail)
 
 

@@ -54,7 +54,20 @@ def known_people() -> PeopleIndex:
     with resource_path("data", "people.tsv").open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
             split = lambda value: tuple(v.strip() for v in (value or "").split("|") if v.strip())  # noqa: E731
-            person = KnownPerson(row["name"].strip(), split(row["aliases"]), split(row["roles"]))
+            roles = split(row["roles"])
+            # "talk show host" is also a "host": descriptions use the head noun.
+            roles = tuple(dict.fromkeys((*roles, *(r.split()[-1] for r in roles))))
+            person = KnownPerson(row["name"].strip(), split(row["aliases"]), roles)
             for form in (person.name, *person.aliases):
                 by_form.setdefault(normalize(form), person)
     return PeopleIndex(by_form)
+
+
+@cache
+def given_names() -> dict[str, str]:
+    """Common given names → usual gender ("f", "m" or "u" for both), read once per process."""
+    names: dict[str, str] = {}
+    with resource_path("data", "first_names.tsv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            names[row["name"].strip()] = row["gender"].strip()
+    return names

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from itertools import combinations
 from collections.abc import Iterable, Iterator
+from itertools import combinations
 
 import spacy
 from spacy.language import Language
@@ -133,12 +133,20 @@ def merge_claims(found: Iterable[tuple[Candidate, Status, str]]) -> list[Claim]:
             continue
         if RELATIONS[candidate.relation].symmetric and o < s:
             s, o = o, s
-        claim = Claim(s, candidate.relation, o, status, round(min(candidate.confidence, 1.0), 3),
-                      evidence, candidate.rule)
+        claim = Claim(
+            s,
+            candidate.relation,
+            o,
+            status,
+            round(min(candidate.confidence, 1.0), 3),
+            evidence,
+            candidate.rule,
+        )
         key = (s, candidate.relation, o)
         current = best.get(key)
         if current is None or (_STATUS_RANK[status], claim.confidence) > (
-            _STATUS_RANK[current.status], current.confidence
+            _STATUS_RANK[current.status],
+            current.confidence,
         ):
             best[key] = claim
     return sorted(best.values(), key=lambda c: (c.subject, c.relation, c.object))
@@ -158,7 +166,9 @@ def prefer_specific(claims: list[Claim]) -> list[Claim]:
     by_pair: dict[frozenset[str], dict[str, Status]] = {}
     for claim in claims:
         if claim.status is not Status.DENIED:
-            by_pair.setdefault(frozenset((claim.subject, claim.object)), {})[claim.relation] = claim.status
+            by_pair.setdefault(frozenset((claim.subject, claim.object)), {})[claim.relation] = (
+                claim.status
+            )
     kept = []
     for claim in claims:
         present = by_pair.get(frozenset((claim.subject, claim.object)), {})
@@ -173,7 +183,9 @@ def prefer_specific(claims: list[Claim]) -> list[Claim]:
     return kept
 
 
-def infer_siblings(found: list[tuple[Candidate, Status, str]]) -> list[tuple[Candidate, Status, str]]:
+def infer_siblings(
+    found: list[tuple[Candidate, Status, str]],
+) -> list[tuple[Candidate, Status, str]]:
     """Children named together as one parent's in one sentence are siblings.
 
     "The couple have son Dylan and daughter Carys" → Dylan siblingOf Carys.
@@ -187,13 +199,21 @@ def infer_siblings(found: list[tuple[Candidate, Status, str]]) -> list[tuple[Can
     for (_, _, status, evidence), kids in children.items():
         for a, b in combinations(sorted(kids), 2):
             first, second = kids[a], kids[b]
-            inferred.append((
-                Candidate(first.object, "siblingOf", second.object, first.trigger,
-                          "inferred.shared_parent.v1", 0.7 * min(first.confidence, second.confidence),
-                          first.presupposed),
-                status,
-                evidence,
-            ))
+            inferred.append(
+                (
+                    Candidate(
+                        first.object,
+                        "siblingOf",
+                        second.object,
+                        first.trigger,
+                        "inferred.shared_parent.v1",
+                        0.7 * min(first.confidence, second.confidence),
+                        first.presupposed,
+                    ),
+                    status,
+                    evidence,
+                )
+            )
     return inferred
 
 
@@ -268,7 +288,9 @@ class Extractor:
     def extract(self, article: Article) -> Extraction:
         return next(self.extract_many([article]))
 
-    def extract_many(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Extraction]:
+    def extract_many(
+        self, articles: Iterable[Article], batch_size: int = 16
+    ) -> Iterator[Extraction]:
         """Extract in order; one pass of the spaCy pipeline per article."""
         articles = list(articles) if not isinstance(articles, list) else articles
         docs = (self._doc(a) for a in articles)

@@ -35,7 +35,7 @@ from celebgraph.extract.lexicon import (
 )
 from celebgraph.ontology import Status
 
-_QUOTES = set("\"“”")
+_QUOTES = set('"“”')
 
 
 def _negated(token: Token) -> bool:
@@ -98,7 +98,10 @@ def is_denied(trigger: Token, presupposed: bool = False) -> bool:
     return False
 
 
-_SPEECH = r"(?:said|says|told|tells|revealed|reveals|added|adds|explained|explains|dished|dishes|claimed|claims|shared|shares|continued|continues|insisted|insists)"
+_SPEECH = (
+    r"(?:said|says|told|tells|revealed|reveals|added|adds|explained|explains|dished|dishes"
+    r"|claimed|claims|shared|shares|continued|continues|insisted|insists)"
+)
 _SOURCE_SPEECH = re.compile(
     rf"\b(?:sources?|insiders?|tipsters?|spy)\b[^.]{{0,60}}\b{_SPEECH}\b"
     rf"|\b{_SPEECH}\s+(?:a|an|one|the)\s+(?:\w+\s+)?(?:source|insider|tipster|spy)\b",
@@ -108,7 +111,7 @@ _QUOTE_SPAN = re.compile(r"[\"“]([^\"”]*)[\"”]?")
 
 
 def _source_speaks(sentence: Span, paragraph: str) -> bool:
-    """"a source says", or a quotation in a paragraph where an unnamed source speaks."""
+    """ "a source says", or a quotation in a paragraph where an unnamed source speaks."""
     for token in sentence:
         if token.lower_ in SOURCE_WORDS and token.dep_ in {"nsubj", "pobj"}:
             return True
@@ -147,7 +150,7 @@ def is_hedged(
 
 
 def is_hypothetical(trigger: Token) -> bool:
-    """"if she does divorce him", "whether they will marry": nothing is claimed."""
+    """ "if she does divorce him", "whether they will marry": nothing is claimed."""
     for node in _ancestors(trigger, limit=6):
         if any(c.dep_ == "mark" and c.lower_ in {"if", "whether", "unless"} for c in node.children):
             return True

@@ -69,7 +69,9 @@ def load_gold(folder: str | Path, articles: set[str] | None = None) -> Gold:
         if articles and row["article"] not in articles:
             continue
         if row.get("relation") not in RELATIONS:
-            raise GoldError(f"{folder / 'relations.tsv'}:{lineno}: unknown relation {row.get('relation')!r}")
+            raise GoldError(
+                f"{folder / 'relations.tsv'}:{lineno}: unknown relation {row.get('relation')!r}"
+            )
         key = _key(row["article"], row["subject"], row["relation"], row["object"])
         rows[key] = (row["status"], row.get("evidence") or "")
     return Gold(dict(names), rows)
@@ -202,7 +204,9 @@ def format_score(result: Score, errors: bool = False) -> str:
         p = nmatch / npred if npred else 0.0
         r = nmatch / ngold if ngold else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0
-        lines.append(f"{relation:<18} {npred:>5} {ngold:>5} {nmatch:>5} {p:>6.3f} {r:>6.3f} {f:>6.3f}")
+        lines.append(
+            f"{relation:<18} {npred:>5} {ngold:>5} {nmatch:>5} {p:>6.3f} {r:>6.3f} {f:>6.3f}"
+        )
     lines.append(
         f"{'overall':<18} {result.predicted:>5} {result.gold:>5} {result.matched:>5} "
         f"{result.precision:>6.3f} {result.recall:>6.3f} {result.f1:>6.3f}"
