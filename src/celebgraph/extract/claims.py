@@ -366,9 +366,16 @@ def _anchors(
             if found:
                 return _unique(found), 0.8
         if child.dep_ == "prep" and child.lower_ == "of":
-            found = [p for g in child.children if g.dep_ == "pobj" for p in ctx.persons(g)]
+            objects = [g for g in child.children if g.dep_ == "pobj"]
+            found = [p for g in objects for p in ctx.persons(g)]
             if found:
                 return found, 1.0
+            # "the designer of Michelle Obama's dress": the owner of the thing made.
+            found = [
+                p for g in objects for c in g.children if c.dep_ == "poss" for p in ctx.persons(c)
+            ]
+            if found and _kin_relation(noun) == "collaboratedWith":
+                return found, 0.85
     # "Kevin Hart and wife Eniko Parrish": the name the pair is coordinated with.
     if (
         named_head is not None
@@ -431,6 +438,11 @@ def _owner_before(token: Token, form: str, ctx: ClaimContext) -> Person | None:
     if doc[j].tag_ == "PRP$" or doc[j].ent_type_ or doc[j].pos_ in {"PROPN", "ADJ"}:
         return ctx.person(doc[j])
     return None
+
+
+def _kin_relation(noun: Token) -> str | None:
+    cue = KIN_NOUNS.get(_noun_form(noun))
+    return cue.relation if cue else None
 
 
 def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:

@@ -321,7 +321,8 @@ def _resolve_pronoun(
         return cluster, 0.85 if cluster.gender == gender else 0.75, "pronoun"
     window = [h for h in history if here - sent_of[h[0]] <= 1]
     if not window:
-        window = [h for h in history if here - sent_of[h[0]] <= 3]
+        # Quotes split into many short sentences: look a little further back.
+        window = [h for h in history if here - sent_of[h[0]] <= 5]
     candidates: dict[int, _Cluster] = {}
     for _, cluster, _ in window:
         if cluster.gender in (None, gender):

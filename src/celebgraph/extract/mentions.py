@@ -120,8 +120,13 @@ def collect_names(doc: Doc) -> dict[tuple[str, ...], str]:
     for span in _introduced_names(doc, body_start):
         names.setdefault(name_key(span), "")
     for span in headline:
-        # A headline-only name is kept when it is short and plainly a name.
-        if len(span) <= 2 and all(t.pos_ == "PROPN" for t in span):
+        # Title case makes every headline word a proper noun ("Wild Rumor", "Purpose
+        # Tour"): a headline-only name must start with a given name.
+        if (
+            len(span) in (2, 3)
+            and span[0].text in given_names()
+            and (span[-1].lower_ not in NOT_SURNAMES)
+        ):
             names.setdefault(name_key(span), "")
     return names
 
