@@ -234,6 +234,20 @@ def _ended(verb: Token, relation: str) -> str:
     return relation
 
 
+def _asks_questions(verb: Token) -> bool:
+    """"asked West what...", "asked her about...", "asked him questions"."""
+    for child in verb.children:
+        if child.dep_ == "prep" and child.lower_ == "about":
+            return True
+        if child.dep_ == "dobj" and child.lemma_ in {"question", "what", "how", "why"}:
+            return True
+        if child.dep_ == "ccomp" and any(
+            g.tag_ in {"WP", "WRB", "WDT"} or g.lower_ in {"if", "whether"} for g in child.subtree
+        ):
+            return True
+    return False
+
+
 def verb_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     """ "West interrupted Swift", "Leno asked West", "X split from Y", "X and Y married"."""
     if token.pos_ not in {"VERB", "AUX", "ADJ", "NOUN"}:
@@ -255,6 +269,8 @@ def verb_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
             c.dep_ in {"xcomp", "ccomp"} for c in token.children
         ):
             continue  # "pushed Vic to do this" is persuasion, not a blow
+        if cue.lemma in {"ask", "question"} and not _asks_questions(token):
+            continue  # "asked her daughter to help" is a request, not an interview
         if cue.obj == "dobj":
             if cue.dobj_lemmas:
                 continue
@@ -354,12 +370,13 @@ def _anchors(
 ) -> tuple[list[Person], float]:
     """Whose wife/son/friend: "X's wife", "his wife", "Kardashian family friend"."""
     holders = [noun] + ([named_head] if named_head is not None else [])
-    for holder in holders:
-        for child in holder.children:
-            if child.dep_ == "poss":
-                found = ctx.persons(child)
-                if found:
-                    return found, 1.0
+    possessors = [c for holder in holders for c in holder.children if c.dep_ == "poss"]
+    for child in possessors:
+        found = ctx.persons(child)
+        if found:
+            return found, 1.0
+    if possessors:
+        return [], 0.0  # "the matriarch's daughter": an owner we cannot name; do not guess
     for child in noun.children:
         if child.dep_ in {"compound", "nmod"}:
             found = [p for n in child.subtree if (p := ctx.person(n)) is not None]
@@ -385,8 +402,18 @@ def _anchors(
         person = ctx.person(named_head.head)
         if person is not None:
             return [person], 0.9
+    # Last resort, the subject of the clause: "he showed up with girlfriend Amber Rose";
+    # for family nouns only when the verb says whose they are ("the couple have son Dylan").
+    verb = next((a for a in noun.ancestors if a.pos_ in {"VERB", "AUX"}), None)
+    relation = _kin_relation(noun)
+    if relation in _FAMILY and (verb is None or verb.lemma_ not in _HAVING_VERBS):
+        return [], 0.0
     subjects = clause_subjects(noun.head if noun.dep_ != "ROOT" else noun, ctx)
     return subjects, 0.75
+
+
+_FAMILY = {"parentOf", "siblingOf", "relativeOf"}
+_HAVING_VERBS = {"have", "share", "welcome", "adopt", "raise", "expect", "name", "lose", "bear"}
 
 
 #: Kin words that are also plain descriptions: they need an explicit owner ("her kid").

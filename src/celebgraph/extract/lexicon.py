@@ -183,7 +183,7 @@ KIN_NOUNS: dict[str, NounCue] = {
     **_nouns(
         "parentOf",
         "mother, father, mom, dad, mum, mommy, daddy, stepmother, stepfather, stepmom, stepdad,"
-        " momager, mama, papa, parent",
+        " mama, papa, parent",
         named_is_subject=True,
     ),
     **_nouns(
