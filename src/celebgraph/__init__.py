@@ -24,6 +24,18 @@ from celebgraph.store import Store
 
 __version__ = "0.1.0"
 
+#: Loaded on first use, so that importing celebgraph does not import networkx and pyvis.
+_LAZY = {"to_networkx": "celebgraph.graph", "visualize": "celebgraph.viz"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'celebgraph' has no attribute {name!r}")
+
+
 __all__ = [
     "CG",
     "RELATIONS",
@@ -48,4 +60,6 @@ __all__ = [
     "query",
     "select",
     "stats",
+    "to_networkx",
+    "visualize",
 ]

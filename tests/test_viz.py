@@ -1,0 +1,361 @@
+"""The HTML page: self-contained, escaped, filtered, and drawn by a real headless Chromium.
+
+The browser tests drive Debian's ``chromium`` over the DevTools protocol on a pipe (no
+extra package, nothing downloaded), with name resolution blocked and the network emulated
+offline; they skip only when no Chromium is installed (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from celebgraph import Store, viz
+from celebgraph.api import write_extraction
+from celebgraph.cli import app
+from celebgraph.graph import to_networkx
+from celebgraph.models import Article, Claim, Entity, Extraction
+from celebgraph.ontology import Status
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+EVIL_NAME = '<img src=x onerror="window.pwned=1">Eve'
+EVIL_SENTENCE = "Eve said </script><script>window.pwned=2</script> & left."
+EVIL_HEADLINE = "<b onmouseover=window.pwned=3>Scandal</b>"
+
+
+def hand_store(path: Path) -> Path:
+    """Seven people, seven (pair, relation, status) edges, one denied; hostile texts."""
+    people = {
+        "eve": Entity("eve", EVIL_NAME), "ann": Entity("ann", "Ann Lee", ("Lee",)),
+        "bo": Entity("bo", "Bo Ray"), "cy": Entity("cy", "Cy Nash"),
+        "di": Entity("di", "Di Ott"), "ed": Entity("ed", "Ed Pike"),
+        "flo": Entity("flo", "Flo Jay"),
+    }  # fmt: skip
+    a, r, d = Status.ASSERTED, Status.REPORTED, Status.DENIED
+    articles = {
+        "x1": [("eve", "spouseOf", "ann", a, EVIL_SENTENCE), ("ann", "friendOf", "bo", a, "S1.")],
+        "x2": [("ann", "spouseOf", "eve", a, "S2."), ("bo", "partnerOf", "cy", r, "S3.")],
+        "x3": [("cy", "sued", "di", d, "S4."), ("di", "interrupted", "ed", a, "S5.")],
+        "x4": [("ed", "collaboratedWith", "flo", a, "S6."), ("flo", "praised", "ann", a, "S7.")],
+    }
+    with Store(path) as db:
+        for article_id, claims in articles.items():
+            keys = sorted({k for c in claims for k in (c[0], c[2])})
+            write_extraction(db, Extraction(
+                Article(article_id, EVIL_HEADLINE if article_id == "x1" else "News", "Body."),
+                {k: people[k] for k in keys},
+                [Claim(s, rel, o, st, 0.8, ev, "hand.v1") for s, rel, o, st, ev in claims],
+            ))  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return hand_store(tmp_path_factory.mktemp("viz") / "store")
+
+
+@pytest.fixture(scope="module")
+def page(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("page") / "graph.html"
+    viz.visualize(store, path, status=["asserted", "reported", "denied"])
+    return path
+
+
+def page_data(html: str) -> dict:
+    return json.loads(re.search(r"window.cgData = (.*);\n", html).group(1))
+
+
+def test_page_is_self_contained(page: Path):
+    html = page.read_text(encoding="utf-8")
+    loads = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", html, re.IGNORECASE)
+    assert [u for u in loads if re.match(r"(https?:)?//", u)] == []
+    own = html.replace(viz._vis_js(), "")  # the page without vis-network's code
+    assert not re.search(r"<link|<script[^>]+src|<iframe|<img|@import", own, re.I)
+    styles = " ".join(re.findall(r"<style>(.*?)</style>", html, re.S))
+    assert "url(" not in styles
+    assert "vis.Network" in html and "default-src 'none'" in html  # inlined, and CSP
+    assert len(html.encode()) < 700_000
+
+
+def test_text_from_articles_cannot_break_out(page: Path):
+    html = page.read_text(encoding="utf-8")
+    own = html.replace(viz._vis_js(), "")  # the page without vis-network's code
+    assert own.count("<script") == own.count("</script") == 2  # only the page's own
+    assert "<img" not in html and "<b onmouseover" not in html
+    assert "window.pwned" in html  # the text itself is there, escaped
+    data = page_data(html)
+    eve = next(n for n in data["nodes"] if n["id"] == "eve")
+    assert eve["label"] == EVIL_NAME  # canvas text, never HTML
+    assert "&lt;img src=x onerror=&quot;window.pwned=1&quot;&gt;Eve" in eve["title"]
+    tips = " ".join(e["title"] for e in data["edges"])
+    assert "&lt;/script&gt;&lt;script&gt;window.pwned=2&lt;/script&gt; &amp; left." in tips
+
+
+def test_edges_styled_by_family_and_status(store: Path):
+    net = viz.to_pyvis(to_networkx(store, status=["asserted", "reported", "denied"]))
+    edges = {(e["from"], e["relation"], e["to"]): e for e in net.edges}
+    assert len(edges) == 7  # spouseOf from two articles, in both orders, is one edge
+    assert edges["ann", "spouseOf", "eve"]["value"] == 2
+    assert edges["bo", "partnerOf", "cy"]["dashes"] == [8, 6]  # reported: dashed
+    assert edges["ann", "friendOf", "bo"]["dashes"] is False
+    assert edges["ann", "friendOf", "bo"]["color"] == viz.FAMILY_COLORS["social"]
+    denied = edges["cy", "sued", "di"]
+    assert denied["label"] == "s̶u̶e̶d̶" and denied["color"] == viz.DENIED_COLOR
+    assert "<s>" in denied["title"]
+    sizes = {n["id"]: n["value"] for n in net.nodes}
+    assert sizes["ann"] == 3 and sizes["eve"] == 1
+    assert len({n["color"] for n in net.nodes}) >= 2  # coloured by community
+
+
+def test_denied_claims_hidden_by_default(store: Path, tmp_path: Path):
+    shown = viz.visualize(store, tmp_path / "p.html")
+    data = page_data((tmp_path / "p.html").read_text(encoding="utf-8"))
+    assert shown["claims"] == 7 and len(data["edges"]) == 6
+    assert data["statuses"] == ["asserted", "reported"]
+    assert {e["relation"] for e in data["edges"]}.isdisjoint({"sued"})
+
+
+def test_max_nodes_keeps_the_most_connected_and_says_so(store: Path, tmp_path: Path):
+    shown = viz.visualize(store, tmp_path / "p.html", max_nodes=3)
+    assert (shown["nodes"], shown["dropped_nodes"]) == (3, 4)
+    data = page_data((tmp_path / "p.html").read_text(encoding="utf-8"))
+    # degrees: Ann 3; Bo, Ed and Flo 2 (ties by name); the denied claim does not count
+    assert {n["id"] for n in data["nodes"]} == {"ann", "bo", "ed"}
+    assert data["note"].startswith("Showing the 3 most connected of 7 people")
+    assert sorted(data["dropped"]) == sorted(["Cy Nash", "Di Ott", EVIL_NAME, "Flo Jay"])
+
+
+def test_center_depth_and_determinism(store: Path, tmp_path: Path):
+    viz.visualize(store, tmp_path / "a.html", center="ann lee", depth=1)
+    viz.visualize(store, tmp_path / "b.html", center="Lee", depth=1)
+    first = (tmp_path / "a.html").read_bytes()
+    assert first == (tmp_path / "b.html").read_bytes()
+    assert {n["id"] for n in page_data(first.decode())["nodes"]} == {"ann", "bo", "eve", "flo"}
+
+
+def test_cli_viz(store: Path, tmp_path: Path):
+    runner = CliRunner()
+    out = runner.invoke(app, ["viz", "-o", str(tmp_path / "g.html"), "--store", str(store),
+                              "--relation", "romantic", "--max-nodes", "2"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert out.stdout.strip().endswith("2 people, 2 claims; left out 2 people, 1 claims")
+    out = runner.invoke(app, ["viz", "--center", "Nobody", "--store", str(store)])
+    assert out.exit_code == 1 and out.stderr.startswith("error: no person named 'Nobody'")
+
+
+# --- a real browser ------------------------------------------------------------------------
+
+
+def chromium() -> str:
+    for name in (os.environ.get("CELEBGRAPH_CHROMIUM"), "chromium", "chromium-browser"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    pytest.skip("no Chromium: install Debian's chromium (apt-get install chromium) or set "
+                "CELEBGRAPH_CHROMIUM")  # fmt: skip
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol on a pipe (its fds 3 and 4)."""
+
+    FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-extensions", "--disable-default-apps", "--mute-audio",
+             "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,800",
+             "--remote-debugging-pipe")  # fmt: skip
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        child_in, self._out = os.pipe()
+        self._in, child_out = os.pipe()
+
+        def as_fds_3_and_4() -> None:
+            high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (child_in, child_out)]
+            os.dup2(high[0], 3)
+            os.dup2(high[1], 4)
+
+        self.proc = subprocess.Popen(  # preexec_fn: fine in a single-threaded test
+            [binary, *self.FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            preexec_fn=as_fds_3_and_4, pass_fds=(3, 4),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        os.close(child_in)
+        os.close(child_out)
+        self._buffer, self._id, self.events = b"", 0, []
+        self.session = None
+
+    def _message(self, deadline: float) -> dict:
+        while b"\0" not in self._buffer:
+            ready, _, _ = select.select([self._in], [], [], max(0, deadline - time.monotonic()))
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(self._in, 1 << 20)
+            if not chunk:
+                raise RuntimeError("chromium closed the DevTools pipe")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def send(self, method: str, timeout: float = 20, **params) -> dict:
+        self._id += 1
+        message = {"id": self._id, "method": method, "params": params}
+        if self.session and not method.startswith(("Target.", "Browser.")):
+            message["sessionId"] = self.session
+        os.write(self._out, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while (reply := self._message(deadline)).get("id") != self._id:
+            self.events.append(reply)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return reply.get("result", {})
+
+    def js(self, expression: str):
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    def wait(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                self.events.append(self._message(deadline))
+        except TimeoutError:
+            pass
+
+    def open(self, page: Path, timeout: float = 60) -> dict:
+        target = self.send("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        for domain in ("Page", "Runtime", "Network", "Log"):
+            self.send(f"{domain}.enable")
+        self.send("Network.emulateNetworkConditions", offline=True, latency=0,
+                  downloadThroughput=-1, uploadThroughput=-1)  # fmt: skip
+        self.send("Page.navigate", url=page.resolve().as_uri())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.js("window.cgStatus && window.cgStatus.stabilized && window.cgStatus")
+            if (
+                status
+                and status.get("nodes") is not None
+                and self.js("document.getElementById('cg-status').dataset.stabilized === 'true'")
+            ):
+                return status
+            self.wait(0.1)
+        raise AssertionError(f"the page did not settle in {timeout} s")
+
+    def screenshot(self, path: Path) -> Path:
+        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot")["data"]))
+        return path
+
+    def problems(self, page: Path) -> list[str]:
+        """Console errors, exceptions and every request but the page itself."""
+        found = []
+        for event in self.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                found.append(f"exception: {params['exceptionDetails'].get('text')}")
+            elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
+                found.append(f"console: {params['args']}")
+            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+                found.append(f"log: {params['entry']['text']}")
+            elif method == "Network.requestWillBeSent":
+                url = params["request"]["url"]
+                if url != page.resolve().as_uri() and not url.startswith("data:"):
+                    found.append(f"request: {url}")
+        return found
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", timeout=5)
+            self.proc.wait(10)
+        except (RuntimeError, TimeoutError, subprocess.TimeoutExpired, OSError):
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._in)
+        os.close(self._out)
+
+
+@pytest.fixture
+def browser(tmp_path: Path):
+    binary = chromium()
+    session = Browser(binary, tmp_path / "profile")
+    yield session
+    session.close()
+
+
+def test_browser_draws_the_page_offline(browser: Browser, page: Path, tmp_path: Path):
+    status = browser.open(page)
+    assert (status["nodes"], status["edges"]) == (7, 7)
+    browser.wait(0.3)
+    assert browser.js("window.pwned") is None
+    assert browser.js("document.querySelectorAll('img, [onmouseover], [onerror]').length") == 0
+    assert browser.js("document.scripts.length") == 2
+    tips = browser.js("cgGraph.edges.get().map(e => e.title.textContent).join(' ')")
+    assert "</script><script>window.pwned=2</script> & left." in tips  # shown as text
+    assert "<b onmouseover=window.pwned=3>Scandal</b>" in tips
+    # hover a node: the tooltip shows the name as text
+    where = browser.js(
+        "(() => { const net = cgGraph.network, p = net.canvasToDOM(net.getPositions(['eve']).eve);"
+        " const box = document.getElementById('cg-net').getBoundingClientRect();"
+        " return [p.x + box.left, p.y + box.top]; })()"
+    )
+    for kind in ("mouseMoved", "mouseMoved"):
+        browser.send("Input.dispatchMouseEvent", type=kind, x=where[0], y=where[1])
+        browser.wait(0.4)
+    assert browser.js("document.querySelector('div.vis-tooltip').textContent").startswith(EVIL_NAME)
+    # filter by relation, then find a person
+    browser.js("[...document.querySelectorAll('#cg-legend label')].find("
+               "l => l.textContent === 'spouseOf').querySelector('input').click()")  # fmt: skip
+    browser.wait(0.2)
+    assert browser.js("cgStatus.edges") == 6
+    browser.js("const s = document.getElementById('cg-search'); s.value = 'ED PIKE';"
+               "s.dispatchEvent(new Event('change'))")  # fmt: skip
+    assert browser.js("cgGraph.network.getSelectedNodes()") == ["ed"]
+    assert browser.js("cgGraph.network.physics.options.enabled") is False  # layout settled
+    shot = browser.screenshot(tmp_path / "graph.png")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    assert browser.problems(page) == []
+
+
+def test_browser_seed_store(browser: Browser, seed_store: Path, tmp_path: Path):
+    page = tmp_path / "seed.html"
+    shown = viz.visualize(seed_store, page)
+    status = browser.open(page)
+    assert (status["nodes"], status["edges"]) == (shown["nodes"], len(page_data(
+        page.read_text(encoding="utf-8"))["edges"]))  # fmt: skip
+    assert status["nodes"] >= 5
+    browser.screenshot(tmp_path / "seed.png")
+    assert browser.problems(page) == []
+    print(f"seed page: {shown['bytes']} bytes, stabilized after {status['ms']} ms")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
+@pytest.mark.skipif(
+    "CELEBGRAPH_GRAPH_PNG" not in os.environ,
+    reason="set CELEBGRAPH_GRAPH_PNG=docs/graph.png to draw the whole corpus",
+)
+def test_corpus_screenshot(browser: Browser, tmp_path: Path):
+    """The whole corpus in a browser; the screenshot goes to $CELEBGRAPH_GRAPH_PNG."""
+    import celebgraph
+
+    store = Path(os.environ.get("CELEBGRAPH_CORPUS_STORE") or tmp_path / "store")
+    if not (store / "CURRENT").exists():
+        celebgraph.ingest([CORPUS], store=store)
+    page = tmp_path / "corpus.html"
+    shown = viz.visualize(store, page, status=["asserted"], max_nodes=150)
+    status = browser.open(page, timeout=180)
+    assert status["nodes"] == shown["nodes"] and browser.problems(page) == []
+    target = Path(os.environ["CELEBGRAPH_GRAPH_PNG"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    browser.screenshot(target)
+    print(f"corpus page: {shown}, stabilized after {status['ms']} ms -> {target}")
