@@ -19,7 +19,19 @@ from rdflib import Graph, URIRef
 import celebgraph
 from celebgraph.ontology import CG, article_iri, person_iri
 
-COMMANDS = ["ingest", "query", "export", "stats", "evaluate"]
+COMMANDS = [
+    "ingest",
+    "query",
+    "export",
+    "stats",
+    "evaluate",
+    "top",
+    "path",
+    "ego",
+    "communities",
+    "viz",
+    "serve",
+]
 INTERRUPTED = "SELECT ?who ?whom WHERE { ?who cg:interrupted ?whom }"
 
 
@@ -356,3 +368,38 @@ def test_cli_evaluate_missing_gold_files(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("error:")
     assert "articles.txt" in result.stderr
+
+
+def test_cli_serve_answers_sparql_over_http(seed_store):
+    """`celebgraph serve` as a real process: a SELECT over HTTP, then a clean stop."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    process = subprocess.Popen(
+        [str(SCRIPT), "serve", "--store", str(seed_store), "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stderr.readline()
+        assert "SPARQL endpoint at http://127.0.0.1:" in line, line
+        url = line.split(" at ", 1)[1].split(",", 1)[0]
+        query = urllib.parse.urlencode({"query": INTERRUPTED})
+        request = urllib.request.Request(
+            f"{url}?{query}", headers={"Accept": "application/sparql-results+json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            rows = json.load(response)["results"]["bindings"]
+        assert [(r["who"]["value"], r["whom"]["value"]) for r in rows] == [
+            (str(person_iri("kanye-west")), str(person_iri("taylor-swift")))
+        ]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_cli_serve_missing_store_is_one_line_error(tmp_path):
+    result = run("serve", "--store", tmp_path / "nothing-here", "--port", "0")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error:") and result.stderr.count("\n") == 1

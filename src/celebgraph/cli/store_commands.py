@@ -1,4 +1,4 @@
-"""The ``celebgraph`` command: a thin layer over :mod:`celebgraph.api`."""
+"""Commands over the store: ingest, query, export, stats, evaluate."""
 
 from __future__ import annotations
 
@@ -10,64 +10,18 @@ from typing import Annotated
 import typer
 
 from celebgraph import api
+from celebgraph.cli.common import (
+    MinConfidenceOption,
+    MinSupportOption,
+    RelationOption,
+    StatusOption,
+    StoreOption,
+    app,
+    fail,
+    listed,
+)
 from celebgraph.errors import CelebgraphError
 from celebgraph.ontology import PREFIXES
-
-app = typer.Typer(
-    help="Turn celebrity news articles into an RDF knowledge graph, query it and export it.\n\n"
-    "Example: `celebgraph ingest articles/ && celebgraph query "
-    '"SELECT ?a ?b WHERE { ?a cg:interrupted ?b }"`',
-    no_args_is_help=True,
-    rich_markup_mode="markdown",
-    pretty_exceptions_enable=False,
-)
-
-StoreOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        envvar="CELEBGRAPH_STORE",
-        help="Store folder (default: ~/.local/share/celebgraph/store).",
-        show_default=False,
-    ),
-]
-
-
-RelationOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--relation",
-        help="Only these relations or families (spouseOf, romantic, ...); repeat or use commas.",
-        show_default=False,
-    ),
-]
-StatusOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--status",
-        help="Claim statuses to include: asserted, reported, denied (default: asserted and "
-        "reported; denied claims only when asked).",
-        show_default=False,
-    ),
-]
-MinConfidenceOption = Annotated[
-    float, typer.Option("--min-confidence", help="Only claims at least this confident (0-1).")
-]
-MinSupportOption = Annotated[
-    int, typer.Option("--min-support", help="Only ties stated by at least this many articles.")
-]
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    """Repeated options and comma-separated values as one list."""
-    if not values:
-        return None
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
-
-
-def _fail(error: CelebgraphError) -> typer.Exit:
-    typer.echo(f"error: {error}", err=True)
-    return typer.Exit(code=1)
 
 
 @app.command()
@@ -102,7 +56,7 @@ def ingest(
                 paths, store=store, jobs=jobs or None, on_article=lambda _: progress.advance(task)
             )
         except CelebgraphError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
     for message in report.errors:
         typer.echo(f"error: {message}", err=True)
     claims = ", ".join(f"{report.claims[s]} {s}" for s in ("asserted", "reported", "denied"))
@@ -158,16 +112,16 @@ def query(
     import pyoxigraph as ox
 
     if (sparql is None) == (file is None):
-        raise _fail(CelebgraphError("give either a query or --file FILE"))
+        raise fail(CelebgraphError("give either a query or --file FILE"))
     if fmt not in {"table", "csv", "tsv", "json"}:
-        raise _fail(CelebgraphError(f"unknown format {fmt!r}; use table, csv, tsv or json"))
+        raise fail(CelebgraphError(f"unknown format {fmt!r}; use table, csv, tsv or json"))
     try:
         text = sparql if sparql is not None else file.read_text(encoding="utf-8")
         result = api.query(store, text)
     except OSError as exc:
-        raise _fail(CelebgraphError(f"{file}: {exc.strerror}")) from None
+        raise fail(CelebgraphError(f"{file}: {exc.strerror}")) from None
     except CelebgraphError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     out = sys.stdout.buffer
     if result.kind == "graph":
         rdf_format = ox.RdfFormat.JSON_LD if fmt == "json" else ox.RdfFormat.TURTLE
@@ -225,18 +179,18 @@ def export(
     if fmt in graph.EXPORT_FORMATS:
         try:
             people = graph.to_networkx(
-                store, _split(relation), _split(status), min_confidence, min_support, aggregate
+                store, listed(relation), listed(status), min_confidence, min_support, aggregate
             )
             if output is None and fmt == "csv":
                 raise graph.GraphError("csv export writes two files: give -o FOLDER")
             graph.export(people, output if output is not None else sys.stdout.buffer, fmt)
         except CelebgraphError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         except OSError as exc:
-            raise _fail(CelebgraphError(f"{output}: {exc.strerror}")) from None
+            raise fail(CelebgraphError(f"{output}: {exc.strerror}")) from None
         return
     if relation or status or min_confidence or min_support != 1 or aggregate:
-        raise _fail(CelebgraphError("filters apply to graphml, gexf, csv and json only"))
+        raise fail(CelebgraphError("filters apply to graphml, gexf, csv and json only"))
     try:
         if output is None:
             api.export(store, sys.stdout.buffer, fmt)
@@ -249,9 +203,9 @@ def export(
         finally:
             partial.unlink(missing_ok=True)
     except CelebgraphError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     except OSError as exc:
-        raise _fail(CelebgraphError(f"{output}: {exc.strerror}")) from None
+        raise fail(CelebgraphError(f"{output}: {exc.strerror}")) from None
 
 
 @app.command()
@@ -266,7 +220,7 @@ def stats(
     try:
         numbers = api.stats(store)
     except CelebgraphError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         typer.echo(json.dumps(numbers, indent=2))
         return
@@ -310,171 +264,7 @@ def evaluate(
             wanted = [line.strip() for line in articles.read_text().splitlines() if line.strip()]
         result = api.evaluate(gold, corpus, wanted, jobs or None)
     except OSError as exc:
-        raise _fail(CelebgraphError(f"{exc.filename}: {exc.strerror}")) from None
+        raise fail(CelebgraphError(f"{exc.filename}: {exc.strerror}")) from None
     except CelebgraphError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(format_score(result, errors))
-
-
-def _people(store, relation, status, min_confidence, min_support):
-    from celebgraph import graph
-
-    return graph.to_networkx(store, _split(relation), _split(status), min_confidence, min_support)
-
-
-@app.command()
-def top(
-    by: Annotated[str, typer.Option("--by", help="degree, pagerank or betweenness.")] = "degree",
-    n: Annotated[int, typer.Option("-n", help="How many people.")] = 10,
-    store: StoreOption = None,
-    relation: RelationOption = None,
-    status: StatusOption = None,
-    min_confidence: MinConfidenceOption = 0.0,
-    min_support: MinSupportOption = 1,
-) -> None:
-    """The most central people: by degree (people linked), PageRank or betweenness.
-
-    Example: `celebgraph top --by pagerank -n 20`
-    """
-    from celebgraph import graph
-
-    try:
-        people = _people(store, relation, status, min_confidence, min_support)
-        ranking = graph.top(people, by, n)
-    except CelebgraphError as exc:
-        raise _fail(exc) from None
-    for rank, (node, score) in enumerate(ranking, 1):
-        shown = f"{int(score)}" if by == "degree" else f"{score:.4f}"
-        typer.echo(f"{rank:>3}  {shown:>8}  {people.nodes[node]['label']}")
-
-
-@app.command()
-def path(
-    source: Annotated[str, typer.Argument(help="A person's name or alias.")],
-    target: Annotated[str, typer.Argument(help="Another person's name or alias.")],
-    store: StoreOption = None,
-    relation: RelationOption = None,
-    status: StatusOption = None,
-    min_confidence: MinConfidenceOption = 0.0,
-    min_support: MinSupportOption = 1,
-) -> None:
-    """How two people are connected: a shortest chain, with the evidence of each hop.
-
-    Example: `celebgraph path "Taylor Swift" "Jay-Z"`
-    """
-    from celebgraph import graph
-
-    try:
-        people = _people(store, relation, status, min_confidence, min_support)
-        hops = graph.connection(
-            people, graph.find_person(people, source), graph.find_person(people, target)
-        )
-    except CelebgraphError as exc:
-        raise _fail(exc) from None
-    for hop in hops:
-        a, b = (people.nodes[hop[k]]["label"] for k in ("source", "target"))
-        typer.echo(f"{a} —{hop['relation']}→ {b}  ({hop['status']}, {hop['confidence']:.2f})")
-        typer.echo(f"    “{hop['evidence']}”")
-        typer.echo(f"    {hop['headline']} [{hop['article']}]")
-
-
-@app.command("ego")
-def ego_command(
-    name: Annotated[str, typer.Argument(help="A person's name or alias.")],
-    depth: Annotated[int, typer.Option("--depth", help="Links away from the person.")] = 1,
-    store: StoreOption = None,
-    relation: RelationOption = None,
-    status: StatusOption = None,
-    min_confidence: MinConfidenceOption = 0.0,
-    min_support: MinSupportOption = 1,
-) -> None:
-    """The people within `--depth` links of a person, and the claims between them.
-
-    Example: `celebgraph ego "Kanye West" --depth 2`
-    """
-    from celebgraph import graph
-
-    try:
-        people = _people(store, relation, status, min_confidence, min_support)
-        near = graph.ego(people, graph.find_person(people, name), depth)
-    except CelebgraphError as exc:
-        raise _fail(exc) from None
-    label = dict(near.nodes(data="label"))
-    for node in sorted(near, key=lambda v: (near.nodes[v]["depth"], label[v])):
-        typer.echo(f"{near.nodes[node]['depth']}  {label[node]}")
-    typer.echo("")
-    for a, b, data in sorted(near.edges(data=True), key=lambda e: (label[e[0]], label[e[1]])):
-        typer.echo(
-            f"{label[a]} —{data['relation']}→ {label[b]}  ({data['status']}, "
-            f"{data['confidence']:.2f}, {data['article']})"
-        )
-
-
-@app.command()
-def communities(
-    store: StoreOption = None,
-    relation: RelationOption = None,
-    status: StatusOption = None,
-    min_confidence: MinConfidenceOption = 0.0,
-    min_support: MinSupportOption = 1,
-    seed: Annotated[int, typer.Option(help="Random seed of the Louvain method.")] = 42,
-) -> None:
-    """Groups of people more linked to each other than to the rest (Louvain, seeded).
-
-    Example: `celebgraph communities --relation romantic`
-    """
-    from celebgraph import graph
-
-    try:
-        people = _people(store, relation, status, min_confidence, min_support)
-        groups = graph.communities(people, seed=seed)
-    except CelebgraphError as exc:
-        raise _fail(exc) from None
-    for number, members in enumerate(groups, 1):
-        names = sorted(people.nodes[m]["label"] for m in members)
-        typer.echo(f"{number:>3}  ({len(members)})  {', '.join(names)}")
-
-
-_PAGE = Path("graph.html")
-
-
-@app.command()
-def viz(
-    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = _PAGE,
-    center: Annotated[
-        str | None, typer.Option("--center", help="Only this person's neighbourhood.")
-    ] = None,
-    depth: Annotated[int, typer.Option("--depth", help="Links away from --center.")] = 2,
-    store: StoreOption = None,
-    relation: RelationOption = None,
-    status: StatusOption = None,
-    min_confidence: MinConfidenceOption = 0.0,
-    max_nodes: Annotated[
-        int, typer.Option("--max-nodes", help="Keep only the most connected people.")
-    ] = 500,
-) -> None:
-    """An interactive, self-contained HTML page of the graph (works offline).
-
-    Hover an edge for its sentence and headline; search a person; filter by relation.
-
-    Example: `celebgraph viz -o graph.html --center "Kanye West" --depth 2`
-    """
-    from celebgraph import viz as visualization
-
-    try:
-        shown = visualization.visualize(
-            store, output, center, depth, _split(relation), _split(status), min_confidence,
-            max_nodes,
-        )  # fmt: skip
-    except CelebgraphError as exc:
-        raise _fail(exc) from None
-    except OSError as exc:
-        raise _fail(CelebgraphError(f"{output}: {exc.strerror}")) from None
-    dropped = ""
-    if shown["dropped_nodes"]:
-        dropped = f"; left out {shown['dropped_nodes']} people, {shown['dropped_claims']} claims"
-    typer.echo(f"{output}: {shown['nodes']} people, {shown['claims']} claims{dropped}")
-
-
-if __name__ == "__main__":
-    app()
