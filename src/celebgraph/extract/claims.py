@@ -145,17 +145,9 @@ def _pairs(
 
 
 def _among(people: list[Person], relation: str, trigger: Token, rule: str, base: float):
+    """Every pair of the people: "X, Y and Z performed together"."""
     for a, b in combinations(people, 2):
-        if a.key != b.key:
-            yield Candidate(
-                a,
-                relation,
-                b,
-                trigger,
-                rule,
-                base * min(a.confidence, b.confidence),
-                _presupposed(trigger),
-            )
+        yield from _pairs([a], [b], relation, trigger, rule, base)
 
 
 def clause_subjects(token: Token, ctx: ClaimContext, depth: int = 8) -> list[Person]:
