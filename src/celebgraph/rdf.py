@@ -85,8 +85,3 @@ def people_triples(extraction: Extraction) -> Iterator[Triple]:
 def people_labels(extraction: Extraction) -> Iterator[Triple]:
     for entity in extraction.entities.values():
         yield person_iri(entity.key), RDFS.label, Literal(entity.name)
-
-
-def to_ntriples(triples: Iterator[Triple]) -> str:
-    """N-Triples text (one statement a line), e.g. for SPARQL ``INSERT DATA``."""
-    return "\n".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in triples)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
 
@@ -34,15 +33,6 @@ from celebgraph.extract.lexicon import (
 from celebgraph.extract.names import given_names, known_people
 from celebgraph.models import Entity
 from celebgraph.ontology import slugify
-
-
-@dataclass(frozen=True)
-class Ref:
-    """What one token refers to: an entity key, how sure, and how it was resolved."""
-
-    key: str
-    confidence: float
-    kind: str  # "name", "pronoun", "description"
 
 
 def _same_initial(short: str, full: str) -> bool:
