@@ -320,7 +320,9 @@ HOLDER = textwrap.dedent(
 )
 
 
-def test_store_in_use_by_another_process_gives_store_error(tmp_path):
+def test_store_in_use_by_another_process_gives_store_error(tmp_path, monkeypatch):
+    # Opening waits for the other process up to CELEBGRAPH_LOCK_TIMEOUT seconds, then fails.
+    monkeypatch.setenv("CELEBGRAPH_LOCK_TIMEOUT", "0.5")
     path = tmp_path / "locked"
     Store(path).close()
     holder = subprocess.Popen(
@@ -336,6 +338,7 @@ def test_store_in_use_by_another_process_gives_store_error(tmp_path):
         message = str(info.value)
         assert str(path) in message
         assert "in use by another celebgraph process" in message
+        assert "waited 0.5 s" in message
         # The high-level API reports the same error instead of crashing.
         with pytest.raises(StoreError, match="in use"):
             celebgraph.stats(path)

@@ -7,15 +7,17 @@
 (1, 0)
 >>> rows = celebgraph.select(store, '''
 ...     SELECT ?who WHERE { ?who cg:interrupted ?whom . ?whom rdfs:label "Taylor Swift" }''')
->>> [str(r["who"]) for r in rows]
+>>> [r["who"].value for r in rows]
 ['https://w3id.org/celebgraph/resource/person/kanye-west']
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,15 @@ from celebgraph.resources import resource_path
 from celebgraph.store import QueryResult, Store
 
 _BATCH = 8
+
+#: ``ingest`` holds the store only while it writes: it collects extracted articles for this
+#: many seconds (``$CELEBGRAPH_WRITE_INTERVAL``), then opens the store, writes them (one
+#: transaction each) and closes it again, so that queries and other writers get their turn.
+#: Opening costs about 0.1 s, so a few seconds keep the overhead near 1 %.
+WRITE_INTERVAL_VAR = "CELEBGRAPH_WRITE_INTERVAL"
+DEFAULT_WRITE_INTERVAL = 5.0
+#: ... or as soon as this many articles are waiting to be written.
+_MAX_PENDING = 500
 
 
 def example_path() -> Path:
@@ -122,6 +133,85 @@ def write_extraction(db: Store, extraction: Extraction) -> int:
     )
 
 
+def _write_interval() -> float:
+    raw = os.environ.get(WRITE_INTERVAL_VAR, "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else DEFAULT_WRITE_INTERVAL
+    except ValueError:
+        raise CelebgraphError(
+            f"{WRITE_INTERVAL_VAR} must be a number of seconds, not {raw!r}"
+        ) from None
+
+
+class _Writer:
+    """Writes extraction results in turns: open the store, write what is pending, close."""
+
+    def __init__(
+        self,
+        store: Store | str | Path | None,
+        report: IngestReport,
+        on_article: Callable[[Extraction | ArticleError], None] | None,
+    ) -> None:
+        self.shared = store if isinstance(store, Store) else None
+        self.path = None if self.shared else store
+        self.report = report
+        self.on_article = on_article
+        self.interval = _write_interval()
+        self.pending: list[Extraction | ArticleError] = []
+        self.last = time.monotonic()
+        if self.shared is None:
+            # Fail (or wait for another writer) now, not after minutes of extraction.
+            Store(self.path).close()
+
+    def add(self, result: Extraction | ArticleError) -> None:
+        self.pending.append(result)
+        if time.monotonic() - self.last >= self.interval or len(self.pending) >= _MAX_PENDING:
+            self.flush()
+
+    def flush(self, final: bool = False) -> None:
+        if not self.pending and not final:
+            return
+        db = self.shared or Store(self.path)
+        try:
+            pending, self.pending = self.pending, []
+            for result in pending:
+                self._write(db, result)
+            if final:
+                # Blank nodes become fixed IRIs (skolemised from canonical labels): a
+                # store's blank nodes are new on every write, and re-ingesting must give
+                # the same triples.
+                db.replace_graph(
+                    ONTOLOGY_GRAPH,
+                    to_canonical_graph(ontology_graph()).skolemize(
+                        authority="https://w3id.org",
+                        basepath="/celebgraph/ontology/.well-known/genid/",
+                    ),
+                )
+        finally:
+            if self.shared is None:
+                db.close()
+        self.last = time.monotonic()
+
+    def _write(self, db: Store, result: Extraction | ArticleError) -> None:
+        report = self.report
+        if isinstance(result, ArticleError):
+            report.errors.append(str(result))
+        else:
+            try:
+                report.triples += write_extraction(db, result)
+            except Exception as exc:  # one article that cannot be stored costs only itself
+                where = result.article.path or result.article.id
+                message = str(exc) if isinstance(exc, CelebgraphError) else repr(exc)
+                report.errors.append(f"{where}: cannot store ({message})")
+                result = ArticleError(f"{where}: cannot store ({message})")
+            else:
+                report.articles += 1
+                report.claims.update(c.status.value for c in result.claims)
+                report.persons.update(result.entities)
+        if self.on_article is not None:
+            self.on_article(result)
+
+
 def ingest(
     paths: Sequence[str | Path],
     store: Store | str | Path | None = None,
@@ -130,40 +220,28 @@ def ingest(
 ) -> IngestReport:
     """Read, extract and store articles; each article replaces its own named graph.
 
-    Bad inputs are reported in :attr:`IngestReport.errors` and skipped; nothing of a failed
-    article reaches the store.
+    Bad inputs are reported in :attr:`IngestReport.errors` (one line each: file, line,
+    problem) and skipped; nothing of a failed article reaches the store. Each article is
+    written in one transaction, so a crash or kill leaves only whole articles, and running
+    the same ingest again completes the store.
+
+    Given a path, the store is opened only to write (every few seconds, see
+    :data:`DEFAULT_WRITE_INTERVAL`), so queries and exports can run while an ingest does;
+    another process holding the store is waited for (see :class:`Store`). Given an open
+    :class:`Store`, that store is used throughout.
     """
     report = IngestReport()
-    owned = not isinstance(store, Store)
-    db = Store(store) if owned else store
+    writer = _Writer(store, report, on_article)
+    articles = load_articles(paths, on_error=lambda e: report.errors.append(str(e)))
     try:
-        articles = load_articles(paths, on_error=lambda e: report.errors.append(str(e)))
         for result in extract(articles, jobs):
-            if isinstance(result, ArticleError):
-                report.errors.append(str(result))
-            else:
-                try:
-                    report.triples += write_extraction(db, result)
-                except CelebgraphError as exc:
-                    report.errors.append(f"{result.article.path or result.article.id}: {exc}")
-                    result = ArticleError(str(exc))
-                else:
-                    report.articles += 1
-                    report.claims.update(c.status.value for c in result.claims)
-                    report.persons.update(result.entities)
-            if on_article is not None:
-                on_article(result)
-        # Blank nodes become fixed IRIs (skolemised from canonical labels): a store's blank
-        # nodes are new on every write, and re-ingesting must give the same triples.
-        db.replace_graph(
-            ONTOLOGY_GRAPH,
-            to_canonical_graph(ontology_graph()).skolemize(
-                authority="https://w3id.org", basepath="/celebgraph/ontology/.well-known/genid/"
-            ),
-        )
-    finally:
-        if owned:
-            db.close()
+            writer.add(result)
+    except BaseException:
+        # Interrupted (Ctrl-C, a dead worker): keep what was already extracted.
+        with contextlib.suppress(Exception):
+            writer.flush()
+        raise
+    writer.flush(final=True)
     return report
 
 
@@ -171,14 +249,23 @@ def _open(store: Store | str | Path | None) -> tuple[Store, bool]:
     return (store, False) if isinstance(store, Store) else (Store(store), True)
 
 
-def query(store: Store | str | Path | None, sparql: str) -> QueryResult:
+def query(
+    store: Store | str | Path | None,
+    sparql: str,
+    substitutions: Mapping[str, object] | None = None,
+) -> QueryResult:
     """Run SPARQL (SELECT, ASK, CONSTRUCT, DESCRIBE) over the store's union graph.
 
-    The result is read fully before the store is closed when this call opened it.
+    ``substitutions`` binds variables to values (``{"name": "Kanye West"}`` binds ``?name``
+    to that string literal): the way to put user input into a query, never by pasting it
+    into the SPARQL text. Queries cannot change the store (updates are not queries).
+
+    The result is read fully before the store is closed when this call opened it, so the
+    store is held only for the query.
     """
     db, owned = _open(store)
     try:
-        result = db.query(sparql)
+        result = db.query(sparql, substitutions)
         if owned:
             result = _materialize(result)
         return result
@@ -201,9 +288,17 @@ def _materialize(result: QueryResult) -> QueryResult:
     return QueryResult("ask", bool(result.raw))  # type: ignore[arg-type]
 
 
-def select(store: Store | str | Path | None, sparql: str) -> list[dict[str, object]]:
-    """Rows of a SELECT query as dicts of variable name → pyoxigraph term."""
-    result = query(store, sparql)
+def select(
+    store: Store | str | Path | None,
+    sparql: str,
+    substitutions: Mapping[str, object] | None = None,
+) -> list[dict[str, object]]:
+    """Rows of a SELECT query as dicts of variable name → pyoxigraph term.
+
+    ``substitutions`` as in :func:`query`: ``select(store, "SELECT ?p WHERE { ?p rdfs:label
+    ?name }", {"name": user_input})`` looks a name up safely, whatever it contains.
+    """
+    result = query(store, sparql, substitutions)
     if result.kind != "select":
         raise CelebgraphError("select() needs a SELECT query")
     names = [v.value for v in result.raw.variables]

@@ -4,6 +4,13 @@ A folder is read recursively (links to folders are not followed, so a link loop 
 trap the walk). Every problem with one input becomes an :class:`ArticleError` naming the
 file (and line) and is handed to ``on_error``; the other inputs are still read.
 
+What counts as a problem: a file that is empty or blank, binary, not UTF-8 (or UTF-16/UTF-8
+with a byte-order mark), not a regular file, unreadable, or longer than :data:`MAX_CHARS`
+characters (checked before a big file is read, so a huge file cannot exhaust memory);
+malformed JSON or a JSON object with a missing, empty or wrongly typed field. HTML given
+instead of text is converted to text (tags dropped, scripts and styles skipped, entities
+decoded). Lone surrogates (possible in JSON ``\\ud800`` escapes) become U+FFFD.
+
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (folder / "001.txt").write_text("A headline\\n\\nThe body.", encoding="utf-8")
@@ -16,14 +23,33 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import BinaryIO
 
 from celebgraph.errors import ArticleError
 from celebgraph.models import Article
 
 SUFFIXES = (".txt", ".json", ".jsonl")
 _OPTIONAL_FIELDS = ("date", "url", "source")
+
+#: The longest article (headline and body, in characters) that is extracted. spaCy's own
+#: limit is 1,000,000, but its parser needs about 3 MB per 1,000 characters here, and the
+#: longest of 500 real news articles has 77,000: longer inputs are almost always a whole
+#: site or a data dump saved by mistake.
+MAX_CHARS = 300_000
+#: A ``.txt`` file or a ``.jsonl`` line longer than this many bytes holds more than
+#: MAX_CHARS characters however it is encoded (JSON escapes take up to 6 bytes a character);
+#: it is rejected without being read.
+MAX_TEXT_BYTES = 4 * MAX_CHARS + 4
+MAX_LINE_BYTES = 6 * MAX_CHARS + 1024
+#: A ``.json`` file is parsed whole; bigger collections belong in ``.jsonl`` (streamed).
+MAX_JSON_BYTES = 64 * 1024 * 1024
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _raise(error: ArticleError) -> None:
@@ -46,80 +72,226 @@ def iter_files(
     paths: Iterable[str | Path], on_error: Callable[[ArticleError], None] = _raise
 ) -> Iterator[Path]:
     """The article files named by ``paths``, folders expanded recursively."""
+
+    def folder_error(exc: OSError) -> None:
+        on_error(ArticleError(f"{exc.filename}: cannot read folder ({exc.strerror or exc})"))
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for root, dirs, files in os.walk(path, onerror=None, followlinks=False):
+            for root, dirs, files in os.walk(path, onerror=folder_error, followlinks=False):
                 dirs.sort()
                 for name in sorted(files):
                     if name.endswith(SUFFIXES) and not name.startswith("."):
                         yield Path(root) / name
         elif path.exists():
             yield path
+        elif path.is_symlink():
+            on_error(ArticleError(f"{path}: broken or looping symbolic link"))
         else:
             on_error(ArticleError(f"{path}: no such file or folder"))
 
 
 def read_file(path: Path, on_error: Callable[[ArticleError], None] = _raise) -> Iterator[Article]:
-    """Parse one file into articles; errors of single JSONL lines go to ``on_error``."""
+    """Parse one file into articles; errors of single JSON items or lines go to ``on_error``."""
     if path.suffix not in SUFFIXES:
         raise ArticleError(f"{path}: unsupported file type (use {', '.join(SUFFIXES)})")
-    text = decode(path)
+    with _open(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if path.suffix == ".jsonl":
+            yield from _read_jsonl(path, handle, on_error)
+            return
+        limit = MAX_TEXT_BYTES if path.suffix == ".txt" else MAX_JSON_BYTES
+        if size > limit:
+            raise ArticleError(_too_big(path, size, path.suffix))
+        raw = _read(path, handle, limit)
+    text = decode_bytes(raw, str(path))
     if path.suffix == ".txt":
         yield parse_txt(path, text)
-    elif path.suffix == ".json":
+        return
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArticleError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ArticleError(f"{path}: malformed JSON (nested too deeply)") from None
+    if not isinstance(data, list):
+        yield parse_object(data, str(path))
+        return
+    for index, item in enumerate(data):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ArticleError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
-        if not isinstance(data, list):
-            yield parse_object(data, str(path))
-            return
-        for index, item in enumerate(data):
-            try:
-                yield parse_object(item, f"{path}[{index}]")
-            except ArticleError as error:
-                on_error(error)  # one bad object must not cost the others
-    else:
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                yield parse_object(json.loads(line), where)
-            except json.JSONDecodeError as exc:
-                on_error(ArticleError(f"{where}: malformed JSON ({exc.msg})"))
-            except ArticleError as error:
-                on_error(error)
+            yield parse_object(item, f"{path}[{index}]")
+        except ArticleError as error:
+            on_error(error)  # one bad object must not cost the others
+
+
+def _too_big(where: object, size: int, suffix: str) -> str:
+    if suffix == ".json":
+        return (
+            f"{where}: file too large ({size:,} bytes; limit {MAX_JSON_BYTES:,} for a .json"
+            " file); split it, or write one article per line in a .jsonl file"
+        )
+    return f"{where}: too long ({size:,} bytes; limit {MAX_CHARS:,} characters)"
+
+
+def _open(path: Path) -> BinaryIO:
+    """Open a regular file for reading, or raise an ArticleError saying why not.
+
+    Opened non-blocking, so that a named pipe or device among the files cannot hang the
+    batch: it is refused as "not a regular file".
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ArticleError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:  # pragma: no cover - fstat of an open file does not fail
+        os.close(fd)
+        raise ArticleError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ArticleError(f"{path}: not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def _read(path: Path, handle: BinaryIO, limit: int) -> bytes:
+    try:
+        raw = handle.read(limit + 1)  # the file may have grown since it was measured
+    except OSError as exc:
+        raise ArticleError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(raw) > limit:
+        raise ArticleError(_too_big(path, len(raw), path.suffix))
+    return raw
 
 
 def decode(path: Path) -> str:
     """Read a file as text: UTF-8, or UTF-16/UTF-8 with a byte-order mark."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ArticleError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif raw.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"
-    else:
-        encoding = "utf-8"
-        if b"\x00" in raw:
-            raise ArticleError(f"{path}: binary file, not text")
+    with _open(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_JSON_BYTES:
+            raise ArticleError(_too_big(path, size, ".json"))
+        raw = _read(path, handle, MAX_JSON_BYTES)
+    return decode_bytes(raw, str(path))
+
+
+def _encoding(raw: bytes) -> str:
+    return next((name for bom, name in _BOMS if raw.startswith(bom)), "utf-8")
+
+
+def decode_bytes(raw: bytes, where: str) -> str:
+    """Bytes as text (see :func:`decode`); ``where`` names the input in error messages."""
+    encoding = _encoding(raw)
+    if encoding == "utf-8" and b"\x00" in raw:
+        raise ArticleError(f"{where}: binary file, not text")
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
+        name = "UTF-16" if encoding == "utf-16" else "UTF-8"
         raise ArticleError(
-            f"{path}: not valid {encoding.upper()} text (byte {exc.start}); convert it to UTF-8"
+            f"{where}: not valid {name} text (byte {exc.start}); convert it to UTF-8"
         ) from None
     if not text.strip():
-        raise ArticleError(f"{path}: empty file")
+        raise ArticleError(f"{where}: empty file")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _read_jsonl(
+    path: Path, handle: BinaryIO, on_error: Callable[[ArticleError], None]
+) -> Iterator[Article]:
+    """One article per line, streamed: a big file is never held in memory whole."""
+    head = handle.read(8192)
+    handle.seek(0)
+    encoding = _encoding(head)
+    if encoding == "utf-16":
+        # Rare; lines cannot be split on bytes, so the (size-limited) file is read whole.
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_JSON_BYTES:
+            raise ArticleError(_too_big(path, size, ".json"))
+        lines = enumerate(decode_bytes(_read(path, handle, MAX_JSON_BYTES), str(path)).split("\n"))
+        yield from _parse_lines(path, ((n + 1, line) for n, line in lines), on_error)
+        return
+    if b"\x00" in head:
+        raise ArticleError(f"{path}: binary file, not text")
+    if encoding == "utf-8-sig":
+        handle.read(3)
+    yield from _parse_lines(path, _utf8_lines(path, handle, on_error), on_error)
+
+
+def _utf8_lines(
+    path: Path, handle: BinaryIO, on_error: Callable[[ArticleError], None]
+) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) per line; text None for a line already reported as bad."""
+    lineno = 0
+    while True:
+        try:
+            raw = handle.readline(MAX_LINE_BYTES + 1)
+        except OSError as exc:
+            raise ArticleError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the line unread
+                raw = handle.readline(1024 * 1024)
+            on_error(
+                ArticleError(
+                    f"{path}:{lineno}: too long (more than {MAX_LINE_BYTES:,} bytes;"
+                    f" limit {MAX_CHARS:,} characters)"
+                )
+            )
+            yield lineno, None
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            on_error(
+                ArticleError(
+                    f"{path}:{lineno}: not valid UTF-8 text (byte {exc.start} of the line);"
+                    " convert it to UTF-8"
+                )
+            )
+            text = None
+        yield lineno, text
+
+
+def _parse_lines(
+    path: Path,
+    lines: Iterable[tuple[int, str | None]],
+    on_error: Callable[[ArticleError], None],
+) -> Iterator[Article]:
+    blank = True
+    for lineno, line in lines:
+        if line is None:  # reported already
+            blank = False
+            continue
+        if not line.strip():
+            continue
+        blank = False
+        where = f"{path}:{lineno}"
+        try:
+            yield parse_object(json.loads(line), where)
+        except json.JSONDecodeError as exc:
+            on_error(ArticleError(f"{where}: malformed JSON ({exc.msg})"))
+        except RecursionError:
+            on_error(ArticleError(f"{where}: malformed JSON (nested too deeply)"))
+        except ArticleError as error:
+            on_error(error)
+    if blank:
+        raise ArticleError(f"{path}: empty file")
+
+
 def parse_txt(path: Path, text: str) -> Article:
-    """First line the headline, the rest the body; a leading URL line is the article's URL."""
+    """First line the headline, the rest the body; a leading URL line is the article's URL.
+
+    HTML (a saved web page) is converted to text first; its ``<h1>`` or ``<title>`` is the
+    headline.
+    """
+    if looks_like_html(text):
+        text = html_to_text(text)
+        if not text.strip():
+            raise ArticleError(f"{path}: HTML page without text")
+    text = _clean(text)
     lines = text.strip().split("\n")
     url = None
     if re.fullmatch(r"https?://\S+", lines[0].strip()) and len(lines) > 1:
@@ -127,6 +299,7 @@ def parse_txt(path: Path, text: str) -> Article:
         while lines and not lines[0].strip():
             lines.pop(0)
     headline, body = lines[0].strip(), "\n".join(lines[1:]).strip()
+    _check_length(str(path), headline, body)
     return Article(id=path.stem, headline=headline, text=body, url=url, path=str(path))
 
 
@@ -142,17 +315,124 @@ def parse_object(item: object, where: str) -> Article:
         value = item.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
             raise ArticleError(f"{where}: field {name!r} must be a string")
-        fields[name] = None if value is None else str(value)
+        fields[name] = None if value is None else _clean(str(value))
     if not (fields["id"] or "").strip():
         raise ArticleError(f"{where}: field 'id' is empty")
-    if not (fields["text"] or "").strip():
+    text, title = fields["text"] or "", fields["title"] or ""
+    if looks_like_html(text):
+        text = html_to_text(text)
+    if looks_like_html(title):
+        title = " ".join(html_to_text(title).split())
+    if not text.strip():
         raise ArticleError(f"{where}: field 'text' is empty")
+    _check_length(where, title.strip(), text.strip())
     return Article(
         id=fields["id"].strip(),
-        headline=(fields["title"] or "").strip(),
-        text=fields["text"].strip(),
+        headline=title.strip(),
+        text=text.strip(),
         date=fields["date"],
         url=fields["url"],
         source=fields["source"],
         path=where,
     )
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates (from JSON escapes) cannot be stored: they become U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def _check_length(where: str, headline: str, body: str) -> None:
+    length = len(headline) + len(body) + (2 if headline else 0)
+    if length > MAX_CHARS:
+        raise ArticleError(f"{where}: too long ({length:,} characters; limit {MAX_CHARS:,})")
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+_HTML_START = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
+_HTML_TAG = re.compile(
+    r"</?(?:p|div|br|span|a|h[1-6]|li|ul|ol|table|tr|td|em|strong|b|i|script|style|img|meta"
+    r"|link|article|section|header|footer|nav|title|blockquote|figure|figcaption)\b[^<>]*>",
+    re.I,
+)
+
+
+def looks_like_html(text: str) -> bool:
+    """A saved web page or an HTML fragment: starts like a page, or has several tags."""
+    if _HTML_START.match(text):
+        return True
+    tags = _HTML_TAG.findall(text, 0, 100_000)
+    return len(tags) >= 2 and any(t.startswith("</") or t[1:3].lower() == "br" for t in tags)
+
+
+class _TextParser(HTMLParser):
+    _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "nav", "form", "head"})
+    _BLOCK = frozenset(
+        {
+            *("p", "div", "br", "li", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5"),
+            *("h6", "article", "section", "header", "footer", "aside", "blockquote", "figure"),
+            *("figcaption", "pre", "hr", "dt", "dd", "main"),
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+        self.title: list[str] = []
+        self.h1: list[str] = []
+        self.inside: str | None = None  # "title" or "h1" while their text is collected
+        self.h1_done = False
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag == "title" and not self.title:
+            self.inside = "title"
+        elif tag == "h1" and not self.h1_done and not self.skip:
+            self.inside = "h1"
+        elif tag in self._SKIP:
+            self.skip += 1
+        self.handle_startendtag(tag, attrs)
+
+    def handle_startendtag(self, tag: str, attrs: object) -> None:
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self.inside:
+            self.h1_done = self.h1_done or tag == "h1"
+            self.inside = None
+        elif tag in self._SKIP and self.skip:
+            self.skip -= 1
+        self.handle_startendtag(tag, ())
+
+    def handle_data(self, data: str) -> None:
+        if self.inside == "title":
+            self.title.append(data)
+            return
+        if self.inside == "h1":
+            self.h1.append(data)
+        if not self.skip:
+            self.parts.append(re.sub(r"[ \t\n\f]+", " ", data))
+
+
+def html_to_text(html: str) -> str:
+    """The visible text of an HTML page or fragment, a line per block, the headline first.
+
+    The headline is the first ``<h1>``, else the ``<title>``, else the first line.
+
+    >>> html_to_text("<html><head><title>T</title></head><body><h1>Big &amp; bold</h1>"
+    ...              "<p>One <b>two</b>.</p><script>x()</script><p>Three.</p></body></html>")
+    'Big & bold\\n\\nOne two.\\nThree.'
+    """
+    parser = _TextParser()
+    parser.feed(html)
+    parser.close()
+    lines = [line.strip() for line in "".join(parser.parts).split("\n")]
+    lines = [line for line in lines if line]
+    headline = " ".join("".join(parser.h1).split()) or " ".join("".join(parser.title).split())
+    if headline in lines:
+        lines.remove(headline)
+    elif not headline and lines:
+        headline = lines.pop(0)
+    return f"{headline}\n\n" + "\n".join(lines) if lines else headline

@@ -19,6 +19,10 @@ class StoreError(CelebgraphError):
     """The RDF store could not be opened, read or written."""
 
 
+class StoreBusyError(StoreError):
+    """The store stayed locked by another process for longer than the lock timeout."""
+
+
 class QueryError(CelebgraphError):
     """A SPARQL query could not be parsed or run."""
 

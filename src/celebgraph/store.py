@@ -4,12 +4,27 @@ Each article's triples live in the named graph named by the article's IRI. Writi
 article replaces that graph in one transaction, so re-ingesting is idempotent and a crash
 leaves either the old or the new version of the article, never half of one. Queries see
 the union of all graphs as their default graph.
+
+One process (or thread) at a time may hold a store open: the database takes an exclusive
+lock. Opening a store that another process holds waits, retrying, for up to
+``$CELEBGRAPH_LOCK_TIMEOUT`` seconds (default 30), then raises :class:`StoreBusyError`.
+Hold a store only as long as needed: :func:`celebgraph.ingest` opens it just to write a
+few seconds' worth of articles at a time, and queries open it for the query only, so that
+readers and writers take turns.
+
+User text never needs to be pasted into SPARQL: pass it as ``substitutions`` (a variable
+name → value; a plain ``str`` becomes a string literal), which binds the variable to the
+value without any parsing.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterable
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -17,13 +32,15 @@ from typing import BinaryIO
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
-from celebgraph.errors import QueryError, StoreError
+from celebgraph.errors import QueryError, StoreBusyError, StoreError
 from celebgraph.ontology import PREFIXES, SCHEMA
 from celebgraph.rdf import Triple
 
 SCHEMA_MENTIONS = str(SCHEMA.mentions)
 
 ENV_VAR = "CELEBGRAPH_STORE"
+LOCK_TIMEOUT_VAR = "CELEBGRAPH_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 30.0
 
 #: Export formats by name: (pyoxigraph format, keeps named graphs).
 RDF_FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
@@ -42,6 +59,23 @@ def default_store_path() -> Path:
         return Path(os.environ[ENV_VAR])
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "celebgraph" / "store"
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for a store another process holds: ``$CELEBGRAPH_LOCK_TIMEOUT``."""
+    raw = os.environ.get(LOCK_TIMEOUT_VAR, "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and math.isfinite(value)):
+        raise StoreError(f"{LOCK_TIMEOUT_VAR} must be a number of seconds, not {raw!r}")
+    return value
+
+
+_HOLDER_THREAD = re.compile(r"lock hold by current process.*?acquiring thread (\d+)")
 
 
 def to_oxigraph(term: URIRef | Literal | BNode) -> ox.NamedNode | ox.Literal | ox.BlankNode:
@@ -66,6 +100,36 @@ def _insert(graph: ox.NamedNode, lines: list[str]) -> str:
     return f"INSERT DATA {{ GRAPH {graph} {{\n" + "\n".join(lines) + "\n} }"
 
 
+def to_substitutions(
+    values: Mapping[str, object] | None,
+) -> dict[ox.Variable, ox.NamedNode | ox.Literal | ox.BlankNode] | None:
+    """Variable name (with or without ``?``) → pyoxigraph term, for ``Store.query``."""
+    if not values:
+        return None
+    bound = {}
+    for name, value in values.items():
+        try:
+            variable = ox.Variable(str(name).removeprefix("?").removeprefix("$"))
+        except ValueError:
+            raise QueryError(f"invalid variable name {name!r}") from None
+        if isinstance(value, ox.NamedNode | ox.Literal | ox.BlankNode):
+            term = value
+        elif isinstance(value, URIRef | Literal | BNode):
+            term = to_oxigraph(value)
+        elif isinstance(value, str):
+            try:
+                term = ox.Literal(value)
+            except ValueError as exc:  # a lone surrogate, for one
+                raise QueryError(f"substitution for ?{variable.value}: {exc}") from None
+        else:
+            raise QueryError(
+                f"substitution for ?{variable.value} must be a str or an RDF term,"
+                f" not {type(value).__name__}"
+            )
+        bound[variable] = term
+    return bound
+
+
 @dataclass(frozen=True)
 class QueryResult:
     """The answer to a SPARQL query: ``kind`` is "select", "ask" or "graph"."""
@@ -83,16 +147,38 @@ class Store:
     0
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, timeout: float | None = None) -> None:
+        """Open (or create) the store at ``path``; wait up to ``timeout`` seconds (default
+        ``$CELEBGRAPH_LOCK_TIMEOUT`` or 30) while another process holds it."""
+        self._db = None
         self.path = Path(path) if path is not None else default_store_path()
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            self._db = ox.Store(str(self.path))
-        except OSError as exc:
-            message = str(exc)
-            if "lock" in message.lower():
-                message = "it is in use by another celebgraph process; wait for it to finish"
-            raise StoreError(f"cannot open store {self.path}: {message}") from None
+        timeout = lock_timeout() if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while True:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._db = ox.Store(str(self.path))
+                return
+            except OSError as exc:
+                message = " ".join(str(exc).split())
+                if "lock" not in message.lower():
+                    raise StoreError(f"cannot open store {self.path}: {message}") from None
+                holder = _HOLDER_THREAD.search(message)
+                if holder and int(holder.group(1)) == threading.get_ident():
+                    raise StoreBusyError(
+                        f"cannot open store {self.path}: it is already open in this thread;"
+                        " close it first, or pass the open Store instead of its path"
+                    ) from None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StoreBusyError(
+                    f"cannot open store {self.path}: it is in use by another celebgraph"
+                    f" process (waited {timeout:g} s); wait for it to finish, or set"
+                    f" {LOCK_TIMEOUT_VAR} to wait longer"
+                )
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 0.2)
 
     def __enter__(self) -> Store:
         return self
@@ -101,9 +187,24 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        if getattr(self, "_db", None) is not None:
-            self._db.flush()
-            self._db = None
+        """Flush and release the store (and its lock); closing twice is harmless."""
+        db, self._db = getattr(self, "_db", None), None
+        if db is not None:
+            try:
+                db.flush()
+            except OSError as exc:
+                raise StoreError(f"cannot flush store {self.path}: {exc}") from None
+            finally:
+                del db  # the last reference: the database closes and its lock is released
+
+    @property
+    def closed(self) -> bool:
+        return self._db is None
+
+    def _handle(self) -> ox.Store:
+        if self._db is None:
+            raise StoreError(f"store {self.path} is closed")
+        return self._db
 
     def replace_graph(
         self,
@@ -118,6 +219,19 @@ class Store:
         adds a (subject, predicate, object) only where the subject has no value for the
         predicate yet (one label per person, whoever names them first).
         """
+        try:
+            update, count = self._replace_update(graph, triples, add, add_if_absent)
+        except ValueError as exc:  # a term pyoxigraph cannot represent
+            raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
+        try:
+            self._handle().update(update)
+        except (OSError, SyntaxError) as exc:
+            raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
+        return count
+
+    def _replace_update(self, graph, triples, add, add_if_absent) -> tuple[str, int]:
+        """The SPARQL update of :meth:`replace_graph`: every term serialised by pyoxigraph
+        (N-Triples escaping), never pasted in as text."""
         name = to_oxigraph(graph)
         add = [(g, list(t)) for g, t in add]
         lines = [_nt(t) for t in triples]
@@ -135,11 +249,7 @@ class Store:
                     f" VALUES (?s ?p ?o) {{ {rows} }}"
                     f" FILTER NOT EXISTS {{ GRAPH {target} {{ ?s ?p ?any }} }} }}"
                 )
-        try:
-            self._db.update(" ;\n".join(parts))
-        except (OSError, SyntaxError) as exc:
-            raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
-        return len(lines)
+        return " ;\n".join(parts), len(lines)
 
     @staticmethod
     def _forget_people(graph: ox.NamedNode, add) -> list[str]:
@@ -154,14 +264,27 @@ class Store:
             for shared, _ in add
         ]
 
-    def query(self, sparql: str) -> QueryResult:
-        """Run a SPARQL query over the union of all article graphs."""
+    def query(self, sparql: str, substitutions: Mapping[str, object] | None = None) -> QueryResult:
+        """Run a SPARQL query over the union of all article graphs.
+
+        ``substitutions`` binds variables to values before the query runs (a ``str`` is a
+        plain literal; rdflib and pyoxigraph terms are kept), so user input never becomes
+        SPARQL syntax. In a SELECT query, a substituted variable must be selected.
+        """
+        bound = to_substitutions(substitutions)
         try:
-            raw = self._db.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+            raw = self._handle().query(
+                sparql, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=bound
+            )
         except SyntaxError as exc:
             raise QueryError(f"invalid SPARQL: {' '.join(str(exc).split())}") from None
         except OSError as exc:
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from None
+        except RuntimeError as exc:
+            message = " ".join(str(exc).split())
+            if bound and "projection" in message:
+                message += " (a substituted variable must be in the SELECT clause)"
+            raise QueryError(f"query failed: {message}") from None
         if isinstance(raw, ox.QueryBoolean):
             return QueryResult("ask", raw)
         if isinstance(raw, ox.QueryTriples):
@@ -176,19 +299,20 @@ class Store:
             raise StoreError(
                 f"unknown format {fmt!r}; use one of {', '.join(RDF_FORMATS)}"
             ) from None
+        db = self._handle()
         if keeps_graphs:
             prefixes = PREFIXES if rdf_format is ox.RdfFormat.TRIG else None
-            self._db.dump(output, rdf_format, prefixes=prefixes)
+            db.dump(output, rdf_format, prefixes=prefixes)
         else:
             # Formats without named graphs get the union: the graph as queries see it.
-            triples = self._db.query(
+            triples = db.query(
                 "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
             )
             prefixes = PREFIXES if rdf_format is ox.RdfFormat.TURTLE else None
             ox.serialize(triples, output, rdf_format, prefixes=prefixes)
 
     def count_graphs(self) -> int:
-        return sum(1 for _ in self._db.named_graphs())
+        return sum(1 for _ in self._handle().named_graphs())
 
     def __len__(self) -> int:
-        return len(self._db)
+        return len(self._handle())
