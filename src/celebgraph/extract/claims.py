@@ -24,6 +24,7 @@ from celebgraph.extract.lexicon import (
     NounCue,
     VerbCue,
 )
+from celebgraph.extract.sentences import sentence_of
 from celebgraph.ontology import RELATIONS
 
 _VERBS_BY_LEMMA: dict[str, list[VerbCue]] = defaultdict(list)
@@ -83,7 +84,7 @@ class ClaimContext:
 
     def group(self, token: Token) -> list[Person]:
         """ "they", "the couple": the coordinated subjects of the sentence, or the last couple."""
-        sentence = token.sent
+        sentence = sentence_of(token)
         for candidate in sentence:
             if candidate.dep_ in _SUBJECT_DEPS and candidate.i != token.i:
                 people = [self.person(n) for n in _conjuncts(candidate)]
@@ -227,7 +228,7 @@ def _ended(verb: Token, relation: str) -> str:
 
 
 def _asks_questions(verb: Token) -> bool:
-    """"asked West what...", "asked her about...", "asked him questions"."""
+    """ "asked West what...", "asked her about...", "asked him questions"."""
     for child in verb.children:
         if child.dep_ == "prep" and child.lower_ == "about":
             return True

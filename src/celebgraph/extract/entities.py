@@ -31,6 +31,7 @@ from celebgraph.extract.lexicon import (
     MALE_PRONOUNS,
 )
 from celebgraph.extract.names import given_names, known_people
+from celebgraph.extract.sentences import sentence_number, sentence_of, sentences
 from celebgraph.models import Entity
 from celebgraph.ontology import slugify
 
@@ -117,11 +118,13 @@ def cluster_mentions(doc: Doc, mentions: list[Span]) -> list[tuple[Span, _Cluste
             else:
                 # Not the person fully named in this very sentence ("Hart was married to
                 # Torrei Hart"); then the most mentioned so far, then the latest.
-                here = mention.sent
+                here = sentence_number(mention)
                 named_here = {
                     id(full_forms[tuple(t.text for t in m)])
                     for m in mentions
-                    if len(m) > 1 and m.sent == here and tuple(t.text for t in m) in full_forms
+                    if len(m) > 1
+                    and sentence_number(m) == here
+                    and tuple(t.text for t in m) in full_forms
                 }
                 others = {k: c for k, c in candidates.items() if k not in named_here}
                 candidates = others or candidates
@@ -204,7 +207,7 @@ def resolve_references(
             # Last resort: the usual gender of the given name ("u" names say nothing).
             first = cluster.longest[0]
             cluster.gender = {"f": "f", "m": "m"}.get(given.get(first, "u"))
-    by_sentence = {sent.start: index for index, sent in enumerate(doc.sents)}
+    by_sentence = {sent.start: index for index, sent in enumerate(sentences(doc))}
     sent_of = {}
     index = -1
     for token in doc:
@@ -261,8 +264,8 @@ def _vote_genders(doc: Doc, assigned: list[tuple[Span, _Cluster]]) -> None:
     clusters = {id(c): c for _, c in assigned}
     by_sentence: dict[int, set[int]] = defaultdict(set)
     for mention, cluster in assigned:
-        by_sentence[mention.sent.start].add(id(cluster))
-    for sentence in doc.sents:
+        by_sentence[sentence_of(mention).start].add(id(cluster))
+    for sentence in sentences(doc):
         named = by_sentence.get(sentence.start)
         if not named or len(named) != 1:
             continue

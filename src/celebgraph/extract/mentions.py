@@ -153,7 +153,7 @@ def _given_name_spans(doc: Doc, body_start: int) -> list[Span]:
 
 def _whole_entity(doc: Doc, start: int, end: int) -> bool:
     """The span is exactly one entity of the model (whatever its label)."""
-    ent = next((e for e in doc.ents if e.start <= start < e.end), None)
+    ent = _entity_at(doc, start)
     return ent is not None and ent.start == start and ent.end == end
 
 
@@ -167,6 +167,9 @@ def _name_run(doc: Doc, start: int) -> int:
     return end
 
 
+_INTRODUCERS = frozenset(KIN_NOUNS) | ROLE_NOUNS
+
+
 def _introduced_names(doc: Doc, body_start: int) -> list[Span]:
     """Names right after a kinship or role noun: "daughter Carys", "pastor Carl Lentz",
     "her grandkids, Mason, Penelope and Reign Disick".
@@ -177,7 +180,7 @@ def _introduced_names(doc: Doc, body_start: int) -> list[Span]:
     found = []
     for token in doc[body_start:]:
         lemma = token.lemma_.lower()
-        if not ({token.lower_, lemma} & (KIN_NOUNS.keys() | ROLE_NOUNS)):
+        if token.lower_ not in _INTRODUCERS and lemma not in _INTRODUCERS:
             continue
         plural = token.lower_ != lemma
         start = token.i + 1
@@ -215,11 +218,20 @@ def _forms(names: dict[tuple[str, ...], str]) -> dict[tuple[str, ...], bool]:
     return forms
 
 
+def _entity_at(doc: Doc, index: int) -> Span | None:
+    """The model's entity covering a token (``doc.ents`` is rebuilt on every access)."""
+    table = doc.user_data.get("cg_entity_at")
+    if table is None:
+        table = {i: ent for ent in doc.ents for i in range(ent.start, ent.end)}
+        doc.user_data["cg_entity_at"] = table
+    return table.get(index)
+
+
 def _inside_other_entity(doc: Doc, start: int, end: int) -> bool:
     token = doc[start]
     if not token.ent_type_ or token.ent_type_ not in _CONTAINER_LABELS:
         return False
-    ent = next((e for e in doc.ents if e.start <= start < e.end), None)
+    ent = _entity_at(doc, start)
     if ent is None or (ent.start == start and ent.end == end):
         return False
     # "Jay Leno's" tagged ORG is still the person; "The Jay Leno Show" is not.

@@ -21,6 +21,7 @@ from celebgraph.extract.claims import RULES, Candidate, ClaimContext, sentence_c
 from celebgraph.extract.entities import build_entities, cluster_mentions, resolve_references
 from celebgraph.extract.mentions import find_mentions
 from celebgraph.extract.names import known_people
+from celebgraph.extract.sentences import sentence_of, sentences
 from celebgraph.extract.status import claim_status, is_hypothetical
 from celebgraph.models import Article, Claim, Extraction
 from celebgraph.ontology import RELATIONS, Status
@@ -86,14 +87,15 @@ class SentenceClaims:
     def __call__(self, doc: Doc) -> Doc:
         ctx = ClaimContext(doc, doc._.cg_refs)
         headline_end = doc.user_data.get("cg_headline_tokens", 0)
-        breaks = [m.end() for m in re.finditer(r"\n", doc.text)]
+        text = doc.text  # built from the tokens on every access: read it once
+        breaks = [m.end() for m in re.finditer(r"\n", text)]
         claims: list[tuple[Candidate, Status, str]] = []
-        for sentence in doc.sents:
+        for sentence in sentences(doc):
             keys = {ctx.refs[t.i][0] for t in sentence if t.i in ctx.refs}
             plural = any(t.lower_ in {"they", "their", "couple", "pair", "exes"} for t in sentence)
             if len(keys) < 2 and not (keys and plural):
                 continue
-            paragraph = _paragraph(doc.text, breaks, sentence.start_char)
+            paragraph = _paragraph(text, breaks, sentence.start_char)
             in_headline = sentence.start < headline_end
             evidence = " ".join(sentence.text.split())
             for candidate in sentence_candidates(sentence, ctx, self.rules):
@@ -193,7 +195,7 @@ def infer_siblings(
     children: dict[tuple[str, int, Status, str], dict[str, Candidate]] = {}
     for candidate, status, evidence in found:
         if candidate.relation == "parentOf":
-            key = (candidate.subject.key, candidate.trigger.sent.start, status, evidence)
+            key = (candidate.subject.key, sentence_of(candidate.trigger).start, status, evidence)
             children.setdefault(key, {})[candidate.object.key] = candidate
     inferred = []
     for (_, _, status, evidence), kids in children.items():
