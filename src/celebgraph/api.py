@@ -30,7 +30,7 @@ from celebgraph.models import Article, Extraction
 from celebgraph.ontology import ONTOLOGY_GRAPH, PEOPLE_GRAPH, article_iri, ontology_graph
 from celebgraph.rdf import article_triples, people_labels, people_triples
 from celebgraph.resources import resource_path
-from celebgraph.store import QueryResult, Store
+from celebgraph.store import QueryResult, Store, is_store, open_store
 
 _BATCH = 8
 
@@ -152,7 +152,7 @@ class _Writer:
         report: IngestReport,
         on_article: Callable[[Extraction | ArticleError], None] | None,
     ) -> None:
-        self.shared = store if isinstance(store, Store) else None
+        self.shared = store if is_store(store) else None
         self.path = None if self.shared else store
         self.report = report
         self.on_article = on_article
@@ -161,7 +161,8 @@ class _Writer:
         self.last = time.monotonic()
         if self.shared is None:
             # Fail (or wait for another writer) now, not after minutes of extraction.
-            Store(self.path).close()
+            with open_store(self.path) as db:
+                db.check()
 
     def add(self, result: Extraction | ArticleError) -> None:
         self.pending.append(result)
@@ -171,7 +172,7 @@ class _Writer:
     def flush(self, final: bool = False) -> None:
         if not self.pending and not final:
             return
-        db = self.shared or Store(self.path)
+        db = self.shared or open_store(self.path)
         try:
             pending, self.pending = self.pending, []
             for result in pending:
@@ -246,7 +247,7 @@ def ingest(
 
 
 def _open(store: Store | str | Path | None) -> tuple[Store, bool]:
-    return (store, False) if isinstance(store, Store) else (Store(store), True)
+    return (store, False) if is_store(store) else (open_store(store), True)
 
 
 def query(
@@ -266,7 +267,7 @@ def query(
     db, owned = _open(store)
     try:
         result = db.query(sparql, substitutions)
-        if owned:
+        if owned and isinstance(db, Store):  # a remote store's answers are read already
             result = _materialize(result)
         return result
     finally:

@@ -53,6 +53,33 @@ RDF_FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
 }
 
 
+def is_store(value: object) -> bool:
+    """Is this an open store (embedded or remote) rather than a store spec?"""
+    from celebgraph.remote import RemoteStore
+
+    return isinstance(value, Store | RemoteStore)
+
+
+def default_store_spec() -> str | Path:
+    """``$CELEBGRAPH_STORE`` as given (a folder or a SPARQL endpoint URL), else the default
+    folder."""
+    return os.environ.get(ENV_VAR) or default_store_path()
+
+
+def open_store(spec: str | Path | None = None, timeout: float | None = None):
+    """Open the store a spec names: an ``http://`` or ``https://`` URL is a SPARQL 1.1
+    endpoint (a :class:`celebgraph.remote.RemoteStore`, see there for the update URL and
+    credentials); anything else is a folder of the embedded :class:`Store`. ``None`` means
+    ``$CELEBGRAPH_STORE``, else the default folder."""
+    from celebgraph.remote import RemoteStore, is_remote
+
+    if spec is None:
+        spec = default_store_spec()
+    if is_remote(spec):
+        return RemoteStore(str(spec), timeout=timeout)
+    return Store(spec, timeout=timeout)
+
+
 def default_store_path() -> Path:
     """``$CELEBGRAPH_STORE``, else ``$XDG_DATA_HOME/celebgraph/store`` (~/.local/share/...)."""
     if os.environ.get(ENV_VAR):
@@ -128,6 +155,60 @@ def to_substitutions(
             )
         bound[variable] = term
     return bound
+
+
+def replace_update(graph, triples, add=(), add_if_absent=()) -> tuple[str, int]:
+    """The SPARQL update of :meth:`Store.replace_graph` (and one request of a remote
+    store): every term serialised by pyoxigraph (N-Triples escaping), never pasted in."""
+    name = to_oxigraph(graph)
+    add = [(g, list(t)) for g, t in add]
+    lines = [_nt(t) for t in triples]
+    parts = [*_forget_people(name, add), f"DROP SILENT GRAPH {name}", _insert(name, lines)]
+    for other, extra in add:
+        parts.append(_insert(to_oxigraph(other), [_nt(t) for t in extra]))
+    for other, extra in add_if_absent:
+        target = to_oxigraph(other)
+        rows = " ".join(
+            f"({to_oxigraph(s)} {to_oxigraph(p)} {to_oxigraph(o)})" for s, p, o in extra
+        )
+        if rows:
+            parts.append(
+                f"INSERT {{ GRAPH {target} {{ ?s ?p ?o }} }} WHERE {{"
+                f" VALUES (?s ?p ?o) {{ {rows} }}"
+                f" FILTER NOT EXISTS {{ GRAPH {target} {{ ?s ?p ?any }} }} }}"
+            )
+    return " ;\n".join(parts), len(lines)
+
+
+def _forget_people(graph: ox.NamedNode, add) -> list[str]:
+    """Before an article is replaced: drop from the shared graphs the people that only
+    this article mentioned, so a corrected article leaves no orphan behind."""
+    return [
+        f"DELETE {{ GRAPH {to_oxigraph(shared)} {{ ?p ?x ?y }} }} WHERE {{"
+        f" GRAPH {graph} {{ ?a <{SCHEMA_MENTIONS}> ?p }}"
+        f" FILTER NOT EXISTS {{ GRAPH ?g {{ ?b <{SCHEMA_MENTIONS}> ?p }}"
+        f" FILTER(?g != {graph}) }}"
+        f" GRAPH {to_oxigraph(shared)} {{ ?p ?x ?y }} }}"
+        for shared, _ in add
+    ]
+
+
+def dump(db: ox.Store, output: BinaryIO, fmt: str) -> None:
+    """Write a pyoxigraph store in ``fmt`` (see :data:`RDF_FORMATS`)."""
+    try:
+        rdf_format, keeps_graphs = RDF_FORMATS[fmt]
+    except KeyError:
+        raise StoreError(f"unknown format {fmt!r}; use one of {', '.join(RDF_FORMATS)}") from None
+    if keeps_graphs:
+        prefixes = PREFIXES if rdf_format is ox.RdfFormat.TRIG else None
+        db.dump(output, rdf_format, prefixes=prefixes)
+    else:
+        # Formats without named graphs get the union: the graph as queries see it.
+        triples = db.query(
+            "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
+        )
+        prefixes = PREFIXES if rdf_format is ox.RdfFormat.TURTLE else None
+        ox.serialize(triples, output, rdf_format, prefixes=prefixes)
 
 
 @dataclass(frozen=True)
@@ -220,7 +301,7 @@ class Store:
         predicate yet (one label per person, whoever names them first).
         """
         try:
-            update, count = self._replace_update(graph, triples, add, add_if_absent)
+            update, count = replace_update(graph, triples, add, add_if_absent)
         except ValueError as exc:  # a term pyoxigraph cannot represent
             raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
         try:
@@ -228,41 +309,6 @@ class Store:
         except (OSError, SyntaxError) as exc:
             raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
         return count
-
-    def _replace_update(self, graph, triples, add, add_if_absent) -> tuple[str, int]:
-        """The SPARQL update of :meth:`replace_graph`: every term serialised by pyoxigraph
-        (N-Triples escaping), never pasted in as text."""
-        name = to_oxigraph(graph)
-        add = [(g, list(t)) for g, t in add]
-        lines = [_nt(t) for t in triples]
-        parts = [*self._forget_people(name, add), f"DROP SILENT GRAPH {name}", _insert(name, lines)]
-        for other, extra in add:
-            parts.append(_insert(to_oxigraph(other), [_nt(t) for t in extra]))
-        for other, extra in add_if_absent:
-            target = to_oxigraph(other)
-            rows = " ".join(
-                f"({to_oxigraph(s)} {to_oxigraph(p)} {to_oxigraph(o)})" for s, p, o in extra
-            )
-            if rows:
-                parts.append(
-                    f"INSERT {{ GRAPH {target} {{ ?s ?p ?o }} }} WHERE {{"
-                    f" VALUES (?s ?p ?o) {{ {rows} }}"
-                    f" FILTER NOT EXISTS {{ GRAPH {target} {{ ?s ?p ?any }} }} }}"
-                )
-        return " ;\n".join(parts), len(lines)
-
-    @staticmethod
-    def _forget_people(graph: ox.NamedNode, add) -> list[str]:
-        """Before an article is replaced: drop from the shared graphs the people that only
-        this article mentioned, so a corrected article leaves no orphan behind."""
-        return [
-            f"DELETE {{ GRAPH {to_oxigraph(shared)} {{ ?p ?x ?y }} }} WHERE {{"
-            f" GRAPH {graph} {{ ?a <{SCHEMA_MENTIONS}> ?p }}"
-            f" FILTER NOT EXISTS {{ GRAPH ?g {{ ?b <{SCHEMA_MENTIONS}> ?p }}"
-            f" FILTER(?g != {graph}) }}"
-            f" GRAPH {to_oxigraph(shared)} {{ ?p ?x ?y }} }}"
-            for shared, _ in add
-        ]
 
     def query(self, sparql: str, substitutions: Mapping[str, object] | None = None) -> QueryResult:
         """Run a SPARQL query over the union of all article graphs.
@@ -293,23 +339,10 @@ class Store:
 
     def export(self, output: BinaryIO, fmt: str) -> None:
         """Write the whole store in ``fmt`` (see :data:`RDF_FORMATS`)."""
-        try:
-            rdf_format, keeps_graphs = RDF_FORMATS[fmt]
-        except KeyError:
-            raise StoreError(
-                f"unknown format {fmt!r}; use one of {', '.join(RDF_FORMATS)}"
-            ) from None
-        db = self._handle()
-        if keeps_graphs:
-            prefixes = PREFIXES if rdf_format is ox.RdfFormat.TRIG else None
-            db.dump(output, rdf_format, prefixes=prefixes)
-        else:
-            # Formats without named graphs get the union: the graph as queries see it.
-            triples = db.query(
-                "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
-            )
-            prefixes = PREFIXES if rdf_format is ox.RdfFormat.TURTLE else None
-            ox.serialize(triples, output, rdf_format, prefixes=prefixes)
+        dump(self._handle(), output, fmt)
+
+    def check(self) -> None:
+        """Nothing to check once open (a remote store checks it can reach its server)."""
 
     def count_graphs(self) -> int:
         return sum(1 for _ in self._handle().named_graphs())

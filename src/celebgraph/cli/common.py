@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,12 +17,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# A str, not a Path: a Path would turn "http://host/sparql" into "http:/host/sparql".
 StoreOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--store",
         envvar="CELEBGRAPH_STORE",
-        help="Store folder (default: ~/.local/share/celebgraph/store).",
+        help="Store folder (default: ~/.local/share/celebgraph/store), or a SPARQL 1.1 "
+        "endpoint URL such as `http://user:pass@host:8890/sparql-auth` (update endpoint: "
+        "`?update=URL` or $CELEBGRAPH_UPDATE_URL; credentials also from "
+        "$CELEBGRAPH_STORE_USER and $CELEBGRAPH_STORE_PASSWORD).",
         show_default=False,
     ),
 ]
