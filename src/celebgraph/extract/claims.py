@@ -15,6 +15,7 @@ from itertools import combinations
 from spacy.tokens import Doc, Span, Token
 
 from celebgraph.extract.lexicon import (
+    INTERVIEWER_ROLES,
     INTRANSITIVE_CUES,
     KIN_NOUNS,
     PAIR_NOUNS,
@@ -62,6 +63,7 @@ class ClaimContext:
 
     doc: Doc
     refs: dict[int, tuple[str, float]]
+    roles: dict[str, frozenset[str]] = field(default_factory=dict)  # entity key → role nouns
     last_pair: tuple[Person, Person] | None = None
     _seen: set[int] = field(default_factory=set)
 
@@ -211,6 +213,7 @@ _FORMER = {
     "partnerOf": "formerPartnerOf",
     "engagedTo": "formerPartnerOf",
 }
+_ENDING_VERBS = {"end", "quit", "finish", "abandon"}
 _ENDED_ADVERBS = {"previously", "formerly", "once", "briefly", "then"}
 
 
@@ -309,6 +312,8 @@ def _noun_form(token: Token) -> str:
     lower = token.lower_
     if i >= 2 and doc[i - 1].text == "-" and doc[i - 2].lower_ in {"ex", "co", "half", "step"}:
         lower = f"{doc[i - 2].lower_}-{lower}"
+    elif i >= 2 and doc[i - 1].text == "-" and doc[i - 2].lower_ == "then":
+        lower = f"ex-{lower}"  # "then-husband": the husband of that time, not of today
     if lower == "law" and i >= 4 and doc[i - 1].text == "-" and doc[i - 2].lower_ == "in":
         lower = f"{doc[i - 4].lower_}-in-law"
     for child in token.children:
@@ -472,6 +477,8 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     doc = token.doc
     if token.i + 2 < len(doc) and doc[token.i + 1].text == "-" and doc[token.i + 2].is_alpha:
         return  # "ex" of "ex-wife": the whole word is read at "wife"
+    if not token.text.islower() and not token.is_sent_start:
+        return  # "Love Yourself", "Mother Monster": a title, not a kinship word
     form = _noun_form(token)
     cue: NounCue | None = KIN_NOUNS.get(form)
     if cue is None or ctx.person(token) is not None:
@@ -538,7 +545,8 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
         if prep == "of" and relation not in {"interviewed"}:
             continue
         others.extend(_prep_objects(token, prep, ctx, depth=1))
-    # "her interview with Billboard": the one interviewed is the owner.
+    # "her interview with Billboard": the one interviewed is the owner, unless the owner
+    # is the one who asks ("the host's interview with Donald Trump").
     reverse = relation == "interviewed" and bool(_prep_objects(token, "with", ctx, depth=1))
     doc = token.doc
     if (
@@ -556,12 +564,16 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
     if relation in _ROMANTIC and len(others) > 1:
         return  # "her relationship with Kanye West and Kim Kardashian" is no romance
     rule = f"noun.{token.lemma_.lower()}.v1"
+    if token.dep_ == "dobj" and token.head.lemma_ in _ENDING_VERBS:
+        relation = _FORMER.get(relation, relation)  # "ended a summer fling with X"
     symmetric = RELATIONS[relation].symmetric
     if others and not owners:
         owners = clause_subjects(token.head, ctx) if token.dep_ != "ROOT" else []
         base = 0.65
     else:
         base = 0.8
+    if reverse and any(ctx.roles.get(o.key, frozenset()) & INTERVIEWER_ROLES for o in owners):
+        reverse = False
     if owners and others:
         if reverse:
             yield from _pairs(others, owners, relation, token, rule, base)

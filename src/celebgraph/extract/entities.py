@@ -30,6 +30,7 @@ from celebgraph.extract.lexicon import (
     MALE_NOUNS,
     MALE_PRONOUNS,
 )
+from celebgraph.extract.mentions import name_key
 from celebgraph.extract.names import given_names, known_people
 from celebgraph.extract.sentences import sentence_number, sentence_of, sentences
 from celebgraph.models import Entity
@@ -90,7 +91,7 @@ def cluster_mentions(doc: Doc, mentions: list[Span]) -> list[tuple[Span, _Cluste
 
     # Whole names first, longest first, so that shorter ones can join them.
     wholes = sorted(
-        {tuple(t.text for t in m): m.kb_id_ for m in mentions if len(m) > 1 or m.kb_id_}.items(),
+        {name_key(m): m.kb_id_ for m in mentions if len(m) > 1 or m.kb_id_}.items(),
         key=lambda item: -len(item[0]),
     )
     for form, kb in wholes:
@@ -105,7 +106,7 @@ def cluster_mentions(doc: Doc, mentions: list[Span]) -> list[tuple[Span, _Cluste
     last_seen: dict[int, int] = {}
     pending: list[tuple[int, Span]] = []
     for index, mention in enumerate(mentions):
-        form = tuple(t.text for t in mention)
+        form = name_key(mention)
         cluster = full_forms.get(form)
         if cluster is None:
             candidates = {id(c): c for f, c in full_forms.items() if form[0] in f}
@@ -120,11 +121,11 @@ def cluster_mentions(doc: Doc, mentions: list[Span]) -> list[tuple[Span, _Cluste
                 # Torrei Hart"); then the most mentioned so far, then the latest.
                 here = sentence_number(mention)
                 named_here = {
-                    id(full_forms[tuple(t.text for t in m)])
+                    id(full_forms[name_key(m)])
                     for m in mentions
                     if len(m) > 1
                     and sentence_number(m) == here
-                    and tuple(t.text for t in m) in full_forms
+                    and name_key(m) in full_forms
                 }
                 others = {k: c for k, c in candidates.items() if k not in named_here}
                 candidates = others or candidates
@@ -146,7 +147,7 @@ def cluster_mentions(doc: Doc, mentions: list[Span]) -> list[tuple[Span, _Cluste
         assigned.append((mention, cluster))
     # An ambiguous part seen before any full name goes to the next full name that has it.
     for index, mention in pending:
-        form = tuple(t.text for t in mention)
+        form = name_key(mention)
         later = next(
             (c for m, c in assigned[index + 1 :] if c is not None and form[0] in c.longest),
             None,

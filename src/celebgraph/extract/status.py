@@ -91,6 +91,10 @@ def is_denied(trigger: Token, presupposed: bool = False) -> bool:
     for node in chain:
         if (in_clause and _negated(node)) or _is_denial_verb(node) or _called_false(node):
             return True
+        if (node is trigger or node.lemma_.lower() in HEDGE_LEMMAS) and any(
+            t.tag_ == "VBN" and _is_denial_verb(t) for t in node.subtree
+        ):
+            return True  # "rumours of an affair (denied by both)"
         # The clause ends at its verb, unless that verb is itself the complement of a
         # copula or another verb ("isn't engaged to", "didn't want to marry").
         if node.pos_ in {"VERB", "AUX"} and node.dep_ not in {"acomp", "attr", "oprd", "xcomp"}:
