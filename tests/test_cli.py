@@ -403,3 +403,9 @@ def test_cli_serve_missing_store_is_one_line_error(tmp_path):
     result = run("serve", "--store", tmp_path / "nothing-here", "--port", "0")
     assert result.returncode == 1
     assert result.stderr.startswith("error:") and result.stderr.count("\n") == 1
+
+
+def test_cli_serve_refuses_a_remote_store():
+    result = run("serve", "--store", "http://user:secret@127.0.0.1:9/sparql", "--port", "0")
+    assert result.returncode == 1
+    assert "embedded store folder" in result.stderr and "secret" not in result.stderr

@@ -20,7 +20,8 @@ from celebgraph.articles import load_articles
 from celebgraph.errors import ArticleError, CelebgraphError, QueryError, StoreError
 from celebgraph.models import Article, Claim, Entity, Extraction
 from celebgraph.ontology import CG, RELATIONS, RES, Status
-from celebgraph.store import Store
+from celebgraph.remote import RemoteStore
+from celebgraph.store import Store, open_store
 
 __version__ = "0.1.0"
 
@@ -48,6 +49,7 @@ __all__ = [
     "Extraction",
     "IngestReport",
     "QueryError",
+    "RemoteStore",
     "Status",
     "Store",
     "StoreError",
@@ -57,6 +59,7 @@ __all__ = [
     "extract",
     "ingest",
     "load_articles",
+    "open_store",
     "query",
     "select",
     "stats",

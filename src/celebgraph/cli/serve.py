@@ -42,11 +42,20 @@ def serve(
     Example: `celebgraph serve --store graph-store --port 8000`
     """
     from celebgraph import server
-    from celebgraph.store import default_store_path
+    from celebgraph.remote import is_remote
+    from celebgraph.store import default_store_spec
 
+    spec = store or default_store_spec()
+    if is_remote(spec):
+        raise fail(
+            CelebgraphError(
+                "serve needs an embedded store folder, not a SPARQL endpoint URL: that server "
+                "answers SPARQL already; point your clients at it"
+            )
+        )
     try:
         config = server.ServerConfig(
-            store=store or default_store_path(),
+            store=Path(spec),
             host=host,
             port=port,
             timeout=timeout,
