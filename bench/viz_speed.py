@@ -72,7 +72,7 @@ def main() -> None:
                     start = time.perf_counter()
                     browser.open(path, timeout=args.timeout)
                     settled = f"{time.perf_counter() - start:.1f}"
-                except AssertionError:
+                except (AssertionError, TimeoutError):
                     settled = f"> {args.timeout:.0f} (not settled)"
                 finally:
                     browser.close()

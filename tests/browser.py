@@ -76,8 +76,11 @@ class Browser:
             raise RuntimeError(f"{method}: {reply['error']}")
         return reply.get("result", {})
 
-    def js(self, expression: str):
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+    def js(self, expression: str, timeout: float = 20):
+        # A page busy laying out a large graph answers late: callers may wait longer.
+        result = self.send(
+            "Runtime.evaluate", timeout=timeout, expression=expression, returnByValue=True
+        )
         return result["result"].get("value")
 
     def wait(self, seconds: float) -> None:
@@ -100,11 +103,16 @@ class Browser:
         self.send("Page.navigate", url=page.resolve().as_uri())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            status = self.js("window.cgStatus && window.cgStatus.stabilized && window.cgStatus")
+            left = max(1.0, deadline - time.monotonic())
+            status = self.js(
+                "window.cgStatus && window.cgStatus.stabilized && window.cgStatus", left
+            )
             if (
                 status
                 and status.get("nodes") is not None
-                and self.js("document.getElementById('cg-status').dataset.stabilized === 'true'")
+                and self.js(
+                    "document.getElementById('cg-status').dataset.stabilized === 'true'", left
+                )
             ):
                 return status
             self.wait(0.1)
