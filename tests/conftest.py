@@ -7,6 +7,8 @@ bundled example article are built once. Tests must treat ``seed_store`` as read-
 from __future__ import annotations
 
 import io
+import shutil
+import sys
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +21,19 @@ from rdflib.compare import isomorphic
 import celebgraph
 from celebgraph.articles import load_articles
 from celebgraph.models import Article
+
+
+def find_script() -> Path:
+    """The installed ``celebgraph`` console script (beside this Python, else on PATH)."""
+    beside = Path(sys.executable).parent / "celebgraph"
+    if beside.is_file():
+        return beside
+    found = shutil.which("celebgraph")
+    assert found, "the celebgraph console script is not installed"
+    return Path(found)
+
+
+SCRIPT = find_script()
 
 WriteArticle = Callable[[Path, "str | bytes"], Path]
 

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,6 +17,7 @@ from rdflib import Graph, URIRef
 
 import celebgraph
 from celebgraph.ontology import CG, article_iri, person_iri
+from conftest import SCRIPT
 
 COMMANDS = [
     "ingest",
@@ -33,18 +33,6 @@ COMMANDS = [
     "serve",
 ]
 INTERRUPTED = "SELECT ?who ?whom WHERE { ?who cg:interrupted ?whom }"
-
-
-def find_script() -> Path:
-    beside = Path(sys.executable).parent / "celebgraph"
-    if beside.is_file():
-        return beside
-    found = shutil.which("celebgraph")
-    assert found, "the celebgraph console script is not installed"
-    return Path(found)
-
-
-SCRIPT = find_script()
 
 
 def run(*args: object, env: dict[str, str] | None = None, cwd: Path | None = None):

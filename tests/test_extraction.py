@@ -158,21 +158,41 @@ CASES = [
         [("nora-quinn", "formerSpouseOf", "chris-vale", None)],
     ),
     # --- ended ties, titles, parenthetical denials, who interviews whom ---
-    ("Nora Quinn and her then-husband Chris Vale adopted a son.",
-     [("nora-quinn", "formerSpouseOf", "chris-vale", A)], []),
-    ("Anna Berg recently ended a summer fling with Tom Hale.",
-     [("anna-berg", "formerPartnerOf", "tom-hale", A)],
-     [("anna-berg", "partnerOf", "tom-hale", None)]),
-    ("Tom Hale forgot to sing \"Love Anna Berg\" at the show.",
-     [], [("tom-hale", "partnerOf", "anna-berg", None)]),
-    ("There were rumors Tom Hale was having an affair with Anna Berg (denied by both).",
-     [("tom-hale", "partnerOf", "anna-berg", D)], []),
-    ("The host Jay Leno lost his job after his interview with Kanye West.",
-     [("jay-leno", "interviewed", "kanye-west", A)], []),
-    ("Nora Quinn spoke about her interview with Jay Leno.",
-     [("jay-leno", "interviewed", "nora-quinn", A)], []),
-    ("Mira Okafor envies her sister Lena Okafor‘s wardrobe.",
-     [("mira-okafor", "siblingOf", "lena-okafor", A)], []),
+    (
+        "Nora Quinn and her then-husband Chris Vale adopted a son.",
+        [("nora-quinn", "formerSpouseOf", "chris-vale", A)],
+        [],
+    ),
+    (
+        "Anna Berg recently ended a summer fling with Tom Hale.",
+        [("anna-berg", "formerPartnerOf", "tom-hale", A)],
+        [("anna-berg", "partnerOf", "tom-hale", None)],
+    ),
+    (
+        'Tom Hale forgot to sing "Love Anna Berg" at the show.',
+        [],
+        [("tom-hale", "partnerOf", "anna-berg", None)],
+    ),
+    (
+        "There were rumors Tom Hale was having an affair with Anna Berg (denied by both).",
+        [("tom-hale", "partnerOf", "anna-berg", D)],
+        [],
+    ),
+    (
+        "The host Jay Leno lost his job after his interview with Kanye West.",
+        [("jay-leno", "interviewed", "kanye-west", A)],
+        [],
+    ),
+    (
+        "Nora Quinn spoke about her interview with Jay Leno.",
+        [("jay-leno", "interviewed", "nora-quinn", A)],
+        [],
+    ),
+    (
+        "Mira Okafor envies her sister Lena Okafor‘s wardrobe.",
+        [("mira-okafor", "siblingOf", "lena-okafor", A)],
+        [],
+    ),
     # --- a description is no relation ---
     (
         "Chris Vale is a nice kid, said Nora Quinn.",

@@ -32,6 +32,7 @@ from celebgraph.articles import MAX_CHARS, load_articles
 from celebgraph.errors import StoreBusyError
 from celebgraph.models import Article, Entity, Extraction
 from celebgraph.ontology import PEOPLE_GRAPH, article_iri
+from conftest import SCRIPT
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -40,18 +41,6 @@ def export_bytes(store: object, fmt: str = "nquads") -> bytes:
     buffer = io.BytesIO()
     celebgraph.export(store, buffer, fmt)
     return buffer.getvalue()
-
-
-def find_script() -> Path:
-    beside = Path(sys.executable).parent / "celebgraph"
-    if beside.is_file():
-        return beside
-    found = shutil.which("celebgraph")
-    assert found, "the celebgraph console script is not installed"
-    return Path(found)
-
-
-SCRIPT = find_script()
 
 
 def cli_env(**extra: str) -> dict[str, str]:
