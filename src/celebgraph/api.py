@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -118,9 +118,16 @@ def extract(
         for batch in _batches(articles, _BATCH):
             yield from _extract_with(extractor, batch)
         return
+    # Executor.map would read every article up front; keep a few batches in flight so
+    # memory stays flat however large the corpus.
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
-        for results in pool.map(_extract_batch, _batches(articles, _BATCH)):
-            yield from results
+        pending: deque = deque()
+        for batch in _batches(articles, _BATCH):
+            pending.append(pool.submit(_extract_batch, batch))
+            if len(pending) >= 2 * jobs:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 def write_extraction(db: Store, extraction: Extraction) -> int:
