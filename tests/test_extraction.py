@@ -9,7 +9,10 @@ for a relation triple given with status ``None``).
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from celebgraph.extract.pipeline import _SENTENCE_END, text_chunks
 from celebgraph.models import Article
 from celebgraph.ontology import RELATIONS
 
@@ -241,3 +244,42 @@ def test_extraction_covers_every_relation():
 def test_extraction_covers_every_status():
     covered = {status for _, expected, _ in CASES for *_, status in expected}
     assert covered == {A, R, D}
+
+
+# --- long articles: the model reads pieces, the people and claims come from the whole --------
+
+FILLER = (
+    "The evening went on with speeches about the restoration of the old theatre, the "
+    "new season of the orchestra and the weather, which had been kind all week.\n"
+)
+
+
+def test_long_article_resolves_names_across_pieces(extractor):
+    body = (
+        "Mira Okafor arrived at the gala in Rome with Daniel Reyes on Saturday.\n"
+        + FILLER * 40
+        + "Okafor later married Reyes in a small ceremony by the sea.\n"
+    )
+    article = Article("t", "A night at the opera", body)
+    assert len(text_chunks(article.full_text)) >= 3  # the names and the claim are pieces apart
+    result = extractor.extract(article)
+    claims = {(c.subject, c.relation, c.object): c.status.value for c in result.claims}
+    assert claims.get(_key("mira-okafor", "spouseOf", "daniel-reyes")) == A, claims
+    assert set(result.entities) == {"mira-okafor", "daniel-reyes"}
+
+
+@given(
+    st.text(alphabet=st.sampled_from(["a", "B", " ", ".", "!", "\n", "”", "é"]), max_size=400),
+    st.integers(min_value=1, max_value=60),
+)
+@settings(max_examples=300, deadline=None, database=None)
+def test_text_chunks_rejoin_to_the_text(text, limit):
+    chunks = text_chunks(text, limit)
+    assert "".join(chunks) == text
+    assert all(chunks) or chunks == [""]
+    for chunk in chunks:
+        # Over the limit only when nothing inside could be cut: one line, one sentence.
+        if len(chunk) > limit:
+            inner = chunk.rstrip("\n")
+            assert "\n" not in inner
+            assert not any(m.end() < len(inner) for m in _SENTENCE_END.finditer(inner))
