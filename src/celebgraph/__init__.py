@@ -12,11 +12,13 @@ from celebgraph.api import (
     export,
     extract,
     ingest,
+    load,
     query,
     select,
     stats,
 )
 from celebgraph.articles import load_articles
+from celebgraph.bulk import LoadReport
 from celebgraph.errors import ArticleError, CelebgraphError, QueryError, StoreError
 from celebgraph.models import Article, Claim, Entity, Extraction
 from celebgraph.ontology import CG, RELATIONS, RES, Status
@@ -48,6 +50,7 @@ __all__ = [
     "Entity",
     "Extraction",
     "IngestReport",
+    "LoadReport",
     "QueryError",
     "RemoteStore",
     "Status",
@@ -58,6 +61,7 @@ __all__ = [
     "export",
     "extract",
     "ingest",
+    "load",
     "load_articles",
     "open_store",
     "query",

@@ -25,6 +25,7 @@ from pathlib import Path
 from rdflib.compare import to_canonical_graph
 
 from celebgraph.articles import load_articles
+from celebgraph.bulk import LoadReport
 from celebgraph.errors import ArticleError, CelebgraphError
 from celebgraph.models import Article, Extraction
 from celebgraph.ontology import ONTOLOGY_GRAPH, PEOPLE_GRAPH, article_iri, ontology_graph
@@ -251,6 +252,30 @@ def ingest(
         raise
     writer.flush(final=True)
     return report
+
+
+def load(
+    paths: Sequence[str | Path], store: Store | str | Path | None = None, jobs: int | None = None
+) -> LoadReport:
+    """Bulk-load RDF dataset files (``.nq``, ``.trig``, ``.jsonld``; folders recursively)
+    into the embedded store, on ``jobs`` threads (default: one per core).
+
+    For the N-Quads shards that ``celebgraph export`` writes: article graphs replace those
+    of the same name, the people and ontology graphs are merged (see
+    :mod:`celebgraph.bulk`). A file that is malformed or holds triples outside a named
+    graph is reported in :attr:`LoadReport.errors` and skipped, before anything is written.
+    """
+    db, owned = _open(store)
+    try:
+        if not isinstance(db, Store):
+            raise CelebgraphError(
+                "load writes to an embedded store folder, not a SPARQL endpoint: load the"
+                " files with the server's own bulk loader (Virtuoso ld_dir, tdb2.tdbloader)"
+            )
+        return db.load_files(paths, jobs)
+    finally:
+        if owned:
+            db.close()
 
 
 def _open(store: Store | str | Path | None) -> tuple[Store, bool]:

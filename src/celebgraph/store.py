@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -35,6 +35,9 @@ from rdflib import BNode, Literal, URIRef
 from celebgraph.errors import QueryError, StoreBusyError, StoreError
 from celebgraph.ontology import PREFIXES, SCHEMA
 from celebgraph.rdf import Triple
+
+if TYPE_CHECKING:
+    from celebgraph.bulk import LoadReport
 
 SCHEMA_MENTIONS = str(SCHEMA.mentions)
 
@@ -340,6 +343,16 @@ class Store:
     def export(self, output: BinaryIO, fmt: str) -> None:
         """Write the whole store in ``fmt`` (see :data:`RDF_FORMATS`)."""
         dump(self._handle(), output, fmt)
+
+    def load_files(self, paths: Iterable[str | Path], jobs: int | None = None) -> LoadReport:
+        """Bulk-load N-Quads, TriG or JSON-LD files on ``jobs`` threads (see
+        :mod:`celebgraph.bulk`)."""
+        from celebgraph.bulk import load_files
+
+        try:
+            return load_files(self._handle(), paths, jobs)
+        except (OSError, SyntaxError) as exc:
+            raise StoreError(f"cannot load into {self.path}: {exc}") from None
 
     def check(self) -> None:
         """Nothing to check once open (a remote store checks it can reach its server)."""

@@ -123,9 +123,7 @@ def cluster_mentions(doc: Doc, mentions: list[Span]) -> list[tuple[Span, _Cluste
                 named_here = {
                     id(full_forms[name_key(m)])
                     for m in mentions
-                    if len(m) > 1
-                    and sentence_number(m) == here
-                    and name_key(m) in full_forms
+                    if len(m) > 1 and sentence_number(m) == here and name_key(m) in full_forms
                 }
                 others = {k: c for k, c in candidates.items() if k not in named_here}
                 candidates = others or candidates
