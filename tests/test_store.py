@@ -350,6 +350,15 @@ def test_store_in_use_by_another_process_gives_store_error(tmp_path, monkeypatch
         assert len(store) == 0
 
 
+def test_store_reopened_often_keeps_no_old_logs(tmp_path):
+    path = tmp_path / "store"
+    for _ in range(5):
+        with Store(path) as store:
+            store.count_graphs()
+    assert not list(path.glob("LOG.old.*"))
+    assert (path / "LOG").exists()  # the current log stays
+
+
 def test_store_path_that_is_a_file_gives_store_error(tmp_path):
     path = tmp_path / "not-a-folder"
     path.write_text("x", encoding="utf-8")

@@ -280,6 +280,10 @@ class Store:
                 raise StoreError(f"cannot flush store {self.path}: {exc}") from None
             finally:
                 del db  # the last reference: the database closes and its lock is released
+                # RocksDB starts a new information log at every opening and keeps the old
+                # ones (~140 kB each); an ingest reopens the store every few seconds.
+                for log in self.path.glob("LOG.old.*"):
+                    log.unlink(missing_ok=True)
 
     @property
     def closed(self) -> bool:
