@@ -1,19 +1,33 @@
 """Store: bulk load rate and the README queries on a graph of over a million triples.
 
 The graph is the corpus' own extraction replicated under new article and claim ids (and
-new person ids for a share of them, so that the people graph grows too). The same
-N-Quads are loaded into the embedded Oxigraph store and into rdflib's in-memory
-``Dataset``; each README query runs on both, in this one process.
+new person ids for nine copies in ten, so that the people graph grows too), written as
+one N-Quads file. All figures come from this one run on this machine:
 
-    python bench/store_speed.py [CORPUS] [--triples 1000000] [--repeat 3]
+- loading: ``celebgraph.load`` (checks the file, then loads it on every core) into a fresh
+  store; one call of Oxigraph's own ``bulk_load``; ingest's path (one transaction per
+  article graph); rdflib's in-memory ``Dataset.parse`` of the same file (the baseline);
+  with ``--virtuoso``, Virtuoso's bulk loader (``ld_dir`` + ``rdf_loader_run``);
+- each README query (``queries/*.rq``), median of ``--repeat`` runs with every row read:
+  the embedded store; the same engine (Oxigraph) in memory, which shows what the disk
+  costs; rdflib in memory (stopped after ``--cap`` seconds); Virtuoso over HTTP; and the
+  whole ``celebgraph query`` command, start-up and store opening included.
+
+    python bench/store_speed.py [CORPUS] [--triples 1050000] [--repeat 5] [--virtuoso]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -24,6 +38,9 @@ from celebgraph.ontology import PREFIXES
 from celebgraph.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
+QUERIES = sorted((ROOT / "queries").glob("*.rq"))
+TARGET_SPEEDUP = 50
+TARGET_LOAD = 100_000
 
 
 def replicate(source: Path, target: Path, wanted: int) -> int:
@@ -33,11 +50,9 @@ def replicate(source: Path, target: Path, wanted: int) -> int:
     written = 0
     with target.open("w", encoding="utf-8") as out:
         for copy in range(copies):
-            suffix = f"-r{copy}"
             for line in lines:
-                # New article graphs and claims; persons shared every tenth copy only.
-                line = line.replace("/resource/article/", "/resource/article/" + suffix[1:] + "-")
-                line = line.replace("/resource/claim/", "/resource/claim/" + suffix[1:] + "-")
+                line = line.replace("/resource/article/", f"/resource/article/r{copy}-")
+                line = line.replace("/resource/claim/", f"/resource/claim/r{copy}-")
                 if copy % 10:
                     line = line.replace("/resource/person/", f"/resource/person/{copy}-")
                 out.write(line + "\n")
@@ -45,149 +60,205 @@ def replicate(source: Path, target: Path, wanted: int) -> int:
     return written
 
 
-def time_query(run, query: str, repeat: int) -> float:
+def median_time(run: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        run(query)
+        run()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--triples", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cap", type=float, default=300, help="seconds before rdflib is stopped")
-    args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        base = tmp / "base"
-        celebgraph.ingest([args.corpus], store=base, jobs=0)
-        seed = tmp / "seed.nq"
-        with seed.open("wb") as handle:
-            celebgraph.export(base, handle, "nquads")
-        data = tmp / "big.nq"
-        quads = replicate(seed, data, args.triples)
-
-        # Oxigraph bulk load, and the per-article transactional path ingest uses.
-        store_path = tmp / "big-store"
-        start = time.perf_counter()
-        store = ox.Store(str(store_path))
-        store.bulk_load(path=str(data), format=ox.RdfFormat.N_QUADS)
-        store.flush()
-        bulk = time.perf_counter() - start
-        del store
-        per_article = _per_article_rate(data, tmp / "tx-store", limit=200_000)
-
-        with Store(store_path) as db:
-            size = len(db)
-
-            def run_ox(query: str) -> None:
-                result = db.query(query)
-                if result.kind == "select":
-                    list(result.raw)
-
-            import rdflib
-
-            start = time.perf_counter()
-            dataset = rdflib.Dataset(default_union=True)
-            dataset.parse(str(data), format="nquads")
-            rdflib_load = time.perf_counter() - start
-            prefixes = "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
-
-            def run_rdflib(query: str) -> float | None:
-                return _capped(lambda: list(dataset.query(prefixes + query)), args.cap)
-
-            lines = [
-                f"- data: {quads:,} quads written, {size:,} in the store "
-                f"(corpus extraction replicated)",
-                f"- Oxigraph bulk load: {bulk:.1f} s = {quads / bulk:,.0f} triples/s "
-                f"(target ≥ 100,000: {'met' if quads / bulk >= 100_000 else 'NOT met'})",
-                f"- transactional per-article writes (the `ingest` path): "
-                f"{per_article:,.0f} triples/s",
-                f"- rdflib in-memory load of the same file: {rdflib_load:.1f} s",
-                "",
-                "| query | Oxigraph (s) | rdflib in-memory (s) | speed-up (target ≥ 50×) |",
-                "|---|---|---|---|",
-            ]
-            for path in sorted((ROOT / "queries").glob("*.rq")):
-                query = path.read_text(encoding="utf-8")
-                fast = time_query(run_ox, query, args.repeat)
-                slow = run_rdflib(query)
-                if slow is None:  # rdflib did not finish within the cap
-                    ratio = args.cap / fast
-                    lines.append(
-                        f"| {path.stem} | {fast:.3f} | > {args.cap:.0f} (stopped) | "
-                        f"> {ratio:,.0f}× ({'met' if ratio >= 50 else 'unknown'}) |"
-                    )
-                    continue
-                ratio = slow / fast if fast else float("inf")
-                lines.append(
-                    f"| {path.stem} | {fast:.3f} | {slow:.2f} | {ratio:,.0f}× "
-                    f"({'met' if ratio >= 50 else 'NOT met'}) |"
-                )
-    record("Store speed (bench/store_speed.py)", lines)
-
-
-def _capped(work, cap: float) -> float | None:
-    """Seconds ``work()`` takes in a forked child (which shares the loaded data), or None
-    when it is still running after ``cap`` seconds (the child is then killed)."""
-    import multiprocessing
-
+def capped_median(run: Callable[[], object], repeat: int, cap: float) -> float | None:
+    """Median seconds of ``run()`` over ``repeat`` runs in a forked child (which shares the
+    loaded data); the runs that finish within ``cap`` seconds in all count, None if none."""
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
 
     def child() -> None:
-        start = time.perf_counter()
-        work()
-        send.send(time.perf_counter() - start)
+        for _ in range(repeat):
+            start = time.perf_counter()
+            run()
+            send.send(time.perf_counter() - start)
 
     process = context.Process(target=child)
     process.start()
-    ready = receive.poll(cap)
-    result = receive.recv() if ready else None
+    deadline = time.monotonic() + cap
+    times = []
+    while len(times) < repeat and receive.poll(max(0.0, deadline - time.monotonic())):
+        times.append(receive.recv())
     process.kill()
     process.join()
-    return result
+    return statistics.median(times) if times else None
 
 
-def _per_article_rate(data: Path, path: Path, limit: int) -> float:
+def per_article_rate(data: Path, path: Path, limit: int) -> float:
     """Triples/s through ``Store.replace_graph`` (one transaction per article graph)."""
-    from rdflib import URIRef
+    from rdflib import Literal, URIRef
+
+    def term(t):
+        if isinstance(t, ox.NamedNode):
+            return URIRef(t.value)
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        return Literal(t.value, datatype=URIRef(t.datatype.value))
 
     graphs: dict[str, list] = {}
     count = 0
     for quad in ox.parse(path=str(data), format=ox.RdfFormat.N_QUADS):
         if count >= limit:
             break
-        if not isinstance(quad.graph_name, ox.NamedNode):
-            continue
-        graphs.setdefault(quad.graph_name.value, []).append(quad)
-        count += 1
-    from celebgraph.store import Store as CgStore
-
-    def term(t):
-        from rdflib import BNode, Literal
-
-        if isinstance(t, ox.NamedNode):
-            return URIRef(t.value)
-        if isinstance(t, ox.BlankNode):
-            return BNode(t.value)
-        return Literal(t.value, datatype=URIRef(t.datatype.value) if t.datatype else None)
-
-    prepared = {
-        g: [(term(q.subject), term(q.predicate), term(q.object)) for q in quads]
-        for g, quads in graphs.items()
-    }
-    with CgStore(path) as db:
+        graph = quad.graph_name.value
+        if "/resource/article/" in graph:
+            graphs.setdefault(graph, []).append(tuple(map(term, quad.triple)))
+            count += 1
+    with Store(path) as db:
         start = time.perf_counter()
-        for graph, triples in prepared.items():
+        for graph, triples in graphs.items():
             db.replace_graph(URIRef(graph), triples)
         elapsed = time.perf_counter() - start
     return count / elapsed
+
+
+def command_time(store: Path, query: Path, repeat: int) -> float:
+    script = Path(sys.executable).parent / "celebgraph"
+    command = [str(script), "query", "--store", str(store), "-f", str(query), "--format", "csv"]
+    return median_time(
+        lambda: subprocess.run(command, check=True, stdout=subprocess.DEVNULL), repeat
+    )
+
+
+def start_virtuoso(data: Path) -> tuple[object, float]:
+    """A throwaway Virtuoso holding ``data``, and the seconds its bulk loader took."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import virtuoso
+
+    if not virtuoso.install():
+        sys.exit("virtuoso-opensource is not installed and could not be installed")
+    server = virtuoso.start()
+    shutil.copy(data, server.directory / data.name)
+    start = time.perf_counter()
+    server.isql(f"ld_dir('{server.directory}', '{data.name}', 'urn:celebgraph:default')")
+    server.isql("rdf_loader_run()")
+    server.isql("checkpoint")
+    return server, time.perf_counter() - start
+
+
+def rate(quads: int, seconds: float) -> str:
+    return f"{seconds:.1f} s = {quads / seconds:,.0f} triples/s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--triples", type=int, default=1_050_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cap", type=float, default=300, help="seconds before rdflib is stopped")
+    parser.add_argument("--virtuoso", action="store_true", help="also load and query Virtuoso")
+    args = parser.parse_args()
+    jobs = os.cpu_count() or 1
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        base = tmp / "base"
+        celebgraph.ingest([args.corpus], store=base)
+        seed = tmp / "seed.nq"
+        with seed.open("wb") as handle:
+            celebgraph.export(base, handle, "nquads")
+        data = tmp / "big.nq"
+        quads = replicate(seed, data, args.triples)
+
+        store_path = tmp / "big-store"
+        start = time.perf_counter()
+        report = celebgraph.load([data], store=store_path)
+        load = time.perf_counter() - start
+        assert report.failed == 0 and report.quads == quads, report
+        start = time.perf_counter()
+        single = ox.Store(str(tmp / "single-call"))
+        single.bulk_load(path=str(data), format=ox.RdfFormat.N_QUADS)
+        single.flush()
+        single_call = time.perf_counter() - start
+        del single
+        per_article = per_article_rate(data, tmp / "tx-store", limit=200_000)
+        start = time.perf_counter()
+        memory = ox.Store()
+        memory.bulk_load(path=str(data), format=ox.RdfFormat.N_QUADS)
+        memory_load = time.perf_counter() - start
+
+        import rdflib
+
+        start = time.perf_counter()
+        dataset = rdflib.Dataset(default_union=True)
+        dataset.parse(str(data), format="nquads")
+        rdflib_load = time.perf_counter() - start
+        prefixes = "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
+        server, virtuoso_load = start_virtuoso(data) if args.virtuoso else (None, None)
+
+        with Store(store_path) as db:
+            size = len(db)
+        lines = [
+            f"- data: {quads:,} quads in one N-Quads file ({data.stat().st_size / 1e6:.0f} MB), "
+            f"{size:,} distinct in the store; {jobs} cores",
+            f"- `celebgraph load` (checked, then {jobs} threads): {rate(quads, load)} "
+            f"(target ≥ {TARGET_LOAD:,}: {'met' if quads / load >= TARGET_LOAD else 'NOT met'})",
+            f"- one Oxigraph `bulk_load` call: {rate(quads, single_call)}",
+            f"- ingest's path, one transaction per article graph: {per_article:,.0f} triples/s",
+            f"- Oxigraph in memory: {rate(quads, memory_load)}",
+            f"- rdflib in-memory `Dataset.parse` (baseline): {rate(quads, rdflib_load)}; "
+            f"`celebgraph load` is {rdflib_load / load:.0f}× faster",
+        ]
+        if virtuoso_load is not None:
+            lines.append(f"- Virtuoso `ld_dir` + `rdf_loader_run`: {rate(quads, virtuoso_load)}")
+        head = "| query | rows | embedded store (s) | Oxigraph in memory (s) | rdflib in memory (s)"
+        rule = "|---|---|---|---|---|"
+        if server is not None:
+            head += " | Virtuoso over HTTP (s)"
+            rule += "---|"
+        head += f" | speed-up vs rdflib (target ≥ {TARGET_SPEEDUP}×) | `celebgraph query` (s) |"
+        rule += "---|---|"
+        lines += ["", f"Queries: median of {args.repeat} runs, every row read.", "", head, rule]
+        try:
+            with Store(store_path) as db:
+                for path in QUERIES:
+                    text = path.read_text(encoding="utf-8")
+                    rows = len(list(db.query(text).raw))
+                    embedded = median_time(lambda t=text: list(db.query(t).raw), args.repeat)
+                    in_memory = median_time(
+                        lambda t=text: list(
+                            memory.query(t, prefixes=PREFIXES, use_default_graph_as_union=True)
+                        ),
+                        args.repeat,
+                    )
+                    slow = capped_median(
+                        lambda t=text: list(dataset.query(prefixes + t)), args.repeat, args.cap
+                    )
+                    cells = [path.stem, f"{rows:,}", f"{embedded:.4f}", f"{in_memory:.4f}"]
+                    if slow is None:
+                        ratio = args.cap / embedded
+                        cells += [f"> {args.cap:.0f} (stopped)"]
+                        verdict = f"> {ratio:,.0f}× ({'met' if ratio >= TARGET_SPEEDUP else '?'})"
+                    else:
+                        ratio = slow / embedded
+                        cells += [f"{slow:.4f}"]
+                        met = "met" if ratio >= TARGET_SPEEDUP else "NOT met"
+                        verdict = f"{ratio:,.0f}× ({met})"
+                    if server is not None:
+                        remote_rows = len(list(celebgraph.query(server.url, text).raw))
+                        remote = median_time(
+                            lambda t=text: list(celebgraph.query(server.url, t).raw), args.repeat
+                        )
+                        same = "" if remote_rows == rows else f" ({remote_rows:,} rows)"
+                        cells.append(f"{remote:.4f}{same}")
+                    cells.append(verdict)
+                    lines.append("| " + " | ".join(cells) + " |")
+            # The whole command, once the store is closed: what a user waits for.
+            for index, path in enumerate(QUERIES):
+                took = command_time(store_path, path, args.repeat)
+                lines[len(lines) - len(QUERIES) + index] += f" {took:.2f} |"
+        finally:
+            if server is not None:
+                server.stop()
+    record("Store speed (bench/store_speed.py)", lines)
 
 
 if __name__ == "__main__":
