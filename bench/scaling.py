@@ -1,12 +1,13 @@
-"""Scaling: ingest time, store size and peak memory for 50, 500, 5,000 and 50,000 articles.
+"""Scaling: ingest time, store size and memory for 50, 500, 5,000 and 50,000 articles.
 
-Larger corpora are the real corpus replicated under new article ids. Each size runs in a
-fresh process so that its peak memory is its own. Sizes up to ``--full-max`` run the whole
-``celebgraph ingest`` (extraction and store); larger sizes replicate the corpus'
-extractions and measure the store path alone (extraction cost is linear in the number of
-articles: see the full-ingest rows).
+Larger corpora are the real corpus replicated under new article ids (copies of one article
+sit next to each other, so a batch can hold several copies of the longest article: the
+worst case for memory). Each size is a fresh ``celebgraph ingest`` command into a fresh
+store. Memory is sampled from /proc every 0.2 s over the command's whole process tree:
+the peak of the sum of proportional set sizes (PSS: pages shared by the forked workers
+counted once) and the peak resident set of the largest single process.
 
-    python bench/scaling.py [CORPUS] [--sizes 50 500 5000 50000] [--full-max 5000]
+    python bench/scaling.py [CORPUS] [--sizes 50 500 5000 50000]
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -40,75 +40,85 @@ def replicate_corpus(corpus: Path, target: Path, count: int) -> None:
         shutil.copyfile(source, target / f"{name}.txt")
 
 
-def full_ingest(corpus: Path, count: int, work: Path) -> dict:
-    articles = work / "in"
-    replicate_corpus(corpus, articles, count)
-    store = work / "store"
-    script = Path(sys.executable).parent / "celebgraph"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(PSS summed over the tree, largest RSS of one process), in kB."""
+    pss = largest = 0
+    for member in _tree(pid):
+        try:
+            fields = dict(
+                line.split(":", 1)
+                for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines()[1:]
+            )
+        except (OSError, ValueError):
+            continue
+        pss += int(fields["Pss"].split()[0])
+        largest = max(largest, int(fields["Rss"].split()[0]))
+    return pss, largest
+
+
+def measured_run(command: list[str]) -> dict:
+    """Run ``command``; its wall time and the peaks of its process tree's memory."""
     start = time.perf_counter()
-    subprocess.run([str(script), "ingest", str(articles), "--store", str(store), "-q"],
-                   check=True, capture_output=True)  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak_pss = peak_rss = 0
+    while process.poll() is None:
+        pss, rss = _memory(process.pid)
+        peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+        time.sleep(0.2)
     elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"seconds": elapsed, "bytes": folder_size(store), "peak_kib": max(peak, before)}
-
-
-STORE_ONLY = r"""
-import dataclasses, json, resource, sys, time
-from pathlib import Path
-import celebgraph
-from celebgraph.api import extract, write_extraction
-from celebgraph.store import Store
-
-corpus, store_path, count = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-base = [e for e in extract(celebgraph.load_articles([corpus])) if hasattr(e, "claims")]
-start = time.perf_counter()
-with Store(store_path) as db:
-    for index in range(count):
-        source = base[index % len(base)]
-        copy = index // len(base)
-        article = dataclasses.replace(source.article, id=f"{source.article.id}-r{copy}")
-        write_extraction(db, dataclasses.replace(source, article=article))
-elapsed = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": elapsed, "peak_kib": peak}))
-"""
-
-
-def store_only(corpus: Path, count: int, work: Path) -> dict:
-    store = work / "store"
-    result = subprocess.run([sys.executable, "-c", STORE_ONLY, str(corpus), str(store),
-                             str(count)], check=True, capture_output=True, text=True)  # fmt: skip
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
-    figures["bytes"] = folder_size(store)
-    return figures
+    if process.returncode:
+        sys.exit(f"{' '.join(command)} failed: {process.stderr.read().decode()}")
+    return {"seconds": elapsed, "pss_kib": peak_pss, "rss_kib": peak_rss}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 500, 5000, 50000])
-    parser.add_argument("--full-max", type=int, default=5000)
     args = parser.parse_args()
+    script = Path(sys.executable).parent / "celebgraph"
     lines = [
-        f"- {os.cpu_count()} processes for extraction; store path alone beyond "
-        f"{args.full_max:,} articles",
+        f"- `celebgraph ingest` with {os.cpu_count()} extraction processes; memory over the "
+        "whole process tree",
         "",
-        "| articles | what ran | time (s) | articles/s | store size (MB) | peak memory (MB) |",
-        "|---|---|---|---|---|---|",
+        "| articles | time (s) | articles/s | triples | store size (MB) "
+        "| peak memory, all processes (PSS, MB) | peak of the largest process (RSS, MB) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for count in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
-            if count <= args.full_max:
-                figures, what = full_ingest(args.corpus, count, work), "full ingest"
-            else:
-                figures, what = store_only(args.corpus, count, work), "store path only"
+            replicate_corpus(args.corpus, work / "in", count)
+            store = work / "store"
+            figures = measured_run(
+                [str(script), "ingest", str(work / "in"), "--store", str(store), "-q"]
+            )
+            size = folder_size(store)
+            stats = subprocess.run(
+                [str(script), "stats", "--store", str(store), "--json"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            triples = json.loads(stats)["triples"]
         lines.append(
-            f"| {count:,} | {what} | {figures['seconds']:.1f} | "
-            f"{count / figures['seconds']:.1f} | {figures['bytes'] / 1e6:.1f} | "
-            f"{figures['peak_kib'] / 1024:.0f} |"
+            f"| {count:,} | {figures['seconds']:.1f} | {count / figures['seconds']:.1f} | "
+            f"{triples:,} | {size / 1e6:.1f} | {figures['pss_kib'] / 1024:.0f} | "
+            f"{figures['rss_kib'] / 1024:.0f} |"
         )
         print(lines[-1], flush=True)
     record("Scaling (bench/scaling.py)", lines)
