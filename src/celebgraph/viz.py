@@ -104,14 +104,17 @@ def to_pyvis(graph: nx.MultiDiGraph, seed: int = SEED) -> Network:
     for index, members in enumerate(communities(graph, seed=seed) if len(graph) else []):
         for node in members:
             colour[node] = COMMUNITY_COLORS[index] if index < len(COMMUNITY_COLORS) else None
+    nodes = []
     for node, data in sorted(graph.nodes(data=True)):
         degree = len(set(graph.predecessors(node)) | set(graph.successors(node)))
         aliases = ", ".join(data.get("aliases", ()))
         title = f"<b>{html.escape(data.get('label', node))}</b><br>{degree} people linked"
         if aliases:
             title += f"<br>also: {html.escape(aliases)}"
-        net.add_node(node, label=data.get("label", node), title=title, value=degree,
-                     color=colour.get(node) or OTHER_COMMUNITY)  # fmt: skip
+        nodes.append({"id": node, "label": data.get("label", node) or node, "shape": "dot",
+                      "title": title, "value": degree,
+                      "color": colour.get(node) or OTHER_COMMUNITY})  # fmt: skip
+    edges = []
     grouped: dict[tuple, list[dict]] = {}
     for a, b, data in graph.edges(data=True):
         symmetric = RELATIONS[data["relation"]].symmetric
@@ -136,7 +139,11 @@ def to_pyvis(graph: nx.MultiDiGraph, seed: int = SEED) -> Network:
             edge["smooth"] = {"type": "curvedCW", "roundness": 0.2 * nth}
         if status == "denied":
             edge["label"] = _strike(relation)
-        net.add_edge(a, b, **edge)
+        edges.append({"from": a, "to": b, **edge})
+    # Network.add_node and add_edge look every node up in a list: quadratic, seconds for
+    # 10,000 people. The same dictionaries, filled in directly:
+    net.nodes, net.edges = nodes, edges
+    net.node_ids, net.node_map = [n["id"] for n in nodes], {n["id"]: n for n in nodes}
     net.options = {
         "layout": {"randomSeed": seed, "improvedLayout": len(graph) <= 150},
         "nodes": {"shape": "dot", "scaling": {"min": 8, "max": 40}, "font": {"size": 14}},
