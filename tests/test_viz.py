@@ -8,10 +8,14 @@ offline; they skip only when no Chromium is installed (``.ci/run`` installs it).
 from __future__ import annotations
 
 import json
+import math
 import os
+import random
 import re
+import statistics
 from pathlib import Path
 
+import networkx as nx
 import pytest
 from typer.testing import CliRunner
 
@@ -19,9 +23,9 @@ from browser import Browser, find_chromium
 from celebgraph import Store, viz
 from celebgraph.api import write_extraction
 from celebgraph.cli import app
-from celebgraph.graph import to_networkx
+from celebgraph.graph import family, to_networkx
 from celebgraph.models import Article, Claim, Entity, Extraction
-from celebgraph.ontology import Status
+from celebgraph.ontology import RELATIONS, Status
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 EVIL_NAME = '<img src=x onerror="window.pwned=1">Eve'
@@ -53,6 +57,21 @@ def hand_store(path: Path) -> Path:
                 [Claim(s, rel, o, st, 0.8, ev, "hand.v1") for s, rel, o, st, ev in claims],
             ))  # fmt: skip
     return path
+
+
+def large_graph(seed: int = 3) -> nx.MultiDiGraph:
+    """Too many people for the browser's layout; a few very connected, as in the news."""
+    rng, relations = random.Random(seed), sorted(RELATIONS)
+    skeleton = nx.barabasi_albert_graph(viz.LAYOUT_IN_PYTHON_ABOVE + 200, 2, seed=seed)
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from((f"p{n}", {"label": f"Person {n}"}) for n in skeleton)
+    for a, b in skeleton.edges():
+        relation = rng.choice(relations)
+        status = rng.choice(["asserted", "reported", "denied"])
+        graph.add_edge(f"p{a}", f"p{b}", relation=relation, family=family(relation),
+                       status=status, confidence=0.7, evidence=f"{a} & {b}.",
+                       article=f"a{a}", headline="H", support=1)  # fmt: skip
+    return graph
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +158,44 @@ def test_center_depth_and_determinism(store: Path, tmp_path: Path):
     assert {n["id"] for n in page_data(first.decode())["nodes"]} == {"ann", "bo", "eve", "flo"}
 
 
+def test_small_graphs_laid_out_by_the_browser(store: Path):
+    net = viz.to_pyvis(to_networkx(store))
+    assert not any("x" in n or "y" in n for n in net.nodes)
+    assert "enabled" not in net.options["physics"]  # vis-network's physics, as always
+
+
+def test_large_graphs_get_positions_and_no_physics():
+    graph = large_graph()
+    net = viz.to_pyvis(graph)
+    assert len(net.nodes) == len(graph) > viz.LAYOUT_IN_PYTHON_ABOVE
+    assert all(isinstance(n["x"], int) and isinstance(n["y"], int) for n in net.nodes)
+    assert len({(n["x"], n["y"]) for n in net.nodes}) == len(graph)  # nobody on anybody
+    assert net.options["physics"]["enabled"] is False
+    assert viz.to_html(graph) == viz.to_html(graph)  # seeded: the same page every time
+    moved = viz.layout(graph, seed=viz.SEED + 1)
+    assert moved != {n["id"]: (n["x"], n["y"]) for n in net.nodes}
+
+
+def test_layout_keeps_linked_people_together():
+    graph = nx.MultiDiGraph()
+    for clique in ("a", "b"):
+        graph.add_edges_from((f"{clique}{i}", f"{clique}{j}") for i in range(8) for j in range(i))
+    graph.add_edges_from([("a0", "b0"), ("x", "y")])
+    pos = viz.layout(graph)
+
+    def mean_distance(pairs):
+        return sum(math.dist(pos[u], pos[v]) for u, v in pairs) / len(pairs)
+
+    within = mean_distance(
+        [(f"{c}{i}", f"{c}{j}") for c in "ab" for i in range(8) for j in range(i)]
+    )
+    across = mean_distance([(f"a{i}", f"b{j}") for i in range(8) for j in range(8)])
+    assert within < across / 2
+    assert min(math.dist(pos[u], pos[v]) for u in pos for v in pos if u < v) > 10
+    # the median link about 100 px long or more: room for names on the canvas
+    assert statistics.median(math.dist(pos[u], pos[v]) for u, v in graph.edges()) >= 99
+
+
 def test_cli_viz(store: Path, tmp_path: Path):
     runner = CliRunner()
     out = runner.invoke(app, ["viz", "-o", str(tmp_path / "g.html"), "--store", str(store),
@@ -212,6 +269,33 @@ def test_browser_seed_store(browser: Browser, seed_store: Path, tmp_path: Path):
     browser.screenshot(tmp_path / "seed.png")
     assert browser.problems(page) == []
     print(f"seed page: {shown['bytes']} bytes, stabilized after {status['ms']} ms")
+
+
+def test_browser_large_graph_settles_at_once(browser: Browser, tmp_path: Path):
+    graph = large_graph()
+    page = tmp_path / "large.html"
+    page.write_text(viz.to_html(graph), encoding="utf-8")
+    status = browser.open(page)
+    data = page_data(page.read_text(encoding="utf-8"))
+    assert (status["nodes"], status["edges"]) == (len(graph), len(data["edges"]))
+    assert status["ms"] < 20_000  # vis-network's own layout: ~8 s for 2,000 people
+    assert browser.js("cgGraph.network.physics.options.enabled") is False
+    drawn = browser.js("cgGraph.network.getPositions()")
+    assert drawn == {n["id"]: {"x": n["x"], "y": n["y"]} for n in data["nodes"]}
+    browser.js("const s = document.getElementById('cg-search'); s.value = 'person 7';"
+               "s.dispatchEvent(new Event('change'))")  # fmt: skip
+    assert browser.js("cgGraph.network.getSelectedNodes()") == ["p7"]
+    assert browser.js("cgGraph.edges.get().every(e => e.title instanceof HTMLDivElement)")
+    denied = sum(e["status"] == "denied" for e in data["edges"])
+    assert denied and browser.js("cgGraph.edges.get().filter(e => e.status === 'denied')"
+                                 ".every(e => e.title.querySelector('s'))")  # fmt: skip
+    browser.js("[...document.querySelectorAll('#cg-status-filter label')].find("
+               "l => l.textContent === 'denied').querySelector('input').click()")  # fmt: skip
+    browser.wait(0.3)
+    assert browser.js("cgStatus.edges") == len(data["edges"]) - denied
+    browser.screenshot(tmp_path / "large.png")
+    assert browser.problems(page) == []
+    print(f"{len(graph)} people: {page.stat().st_size} bytes, settled after {status['ms']} ms")
 
 
 @pytest.mark.slow
