@@ -3,7 +3,9 @@ Chromium, for graphs of 500, 2,000 and 10,000 people.
 
 The graphs are synthetic (preferential attachment, like the corpus graph: a few very
 connected people), with claims spread over the relation families. The page is drawn with
-``--max-nodes`` equal to the graph's size, so nothing is dropped.
+``--max-nodes`` equal to the graph's size, so nothing is dropped. Above
+``viz.LAYOUT_IN_PYTHON_ABOVE`` people the layout is computed while generating the page
+(the "layout" column), else by vis-network in the browser.
 
     python bench/viz_speed.py [--sizes 500 2000 10000] [--timeout 600]
 """
@@ -54,8 +56,9 @@ def main() -> None:
     args = parser.parse_args()
     binary = find_chromium()
     lines = [
-        "| people | claims | HTML generation (s) | page size (MB) | settled in Chromium (s) |",
-        "|---|---|---|---|---|",
+        "| people | claims | layout | HTML generation (s) | page size (MB) "
+        "| settled in Chromium (s) |",
+        "|---|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
@@ -76,8 +79,9 @@ def main() -> None:
                     settled = f"> {args.timeout:.0f} (not settled)"
                 finally:
                     browser.close()
+            where = "Python" if size > viz.LAYOUT_IN_PYTHON_ABOVE else "browser"
             lines.append(
-                f"| {size:,} | {graph.number_of_edges():,} | {generation:.2f} | "
+                f"| {size:,} | {graph.number_of_edges():,} | {where} | {generation:.2f} | "
                 f"{len(page.encode()) / 1e6:.2f} | {settled} |"
             )
     record("Visualization speed (bench/viz_speed.py)", lines)
