@@ -278,7 +278,7 @@ def test_browser_large_graph_settles_at_once(browser: Browser, tmp_path: Path):
     status = browser.open(page)
     data = page_data(page.read_text(encoding="utf-8"))
     assert (status["nodes"], status["edges"]) == (len(graph), len(data["edges"]))
-    assert status["ms"] < 20_000  # vis-network's own layout: ~8 s for 2,000 people
+    assert status["ms"] < 20_000  # no layout to wait for: well under a second, unloaded
     assert browser.js("cgGraph.network.physics.options.enabled") is False
     drawn = browser.js("cgGraph.network.getPositions()")
     assert drawn == {n["id"]: {"x": n["x"], "y": n["y"]} for n in data["nodes"]}
