@@ -5,6 +5,7 @@ written, and the parallel split loads exactly what a single thread does."""
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 from pathlib import Path
 
@@ -134,16 +135,19 @@ def test_load_refuses_bad_files_before_writing_and_loads_the_rest(tmp_path, seed
     turtle = tmp_path / "graph.ttl"
     turtle.write_text('<https://example.org/a> <https://example.org/p> "1" .\n')
     missing = tmp_path / "missing.nq"
+    pipe = tmp_path / "pipe.nq"
+    os.mkfifo(pipe)
 
     store = tmp_path / "store"
-    report = celebgraph.load([broken, good, outside, turtle, missing], store=store)
+    report = celebgraph.load([broken, good, outside, turtle, missing, pipe], store=store)
     assert report.files == 1
-    assert len(report.errors) == 4
+    assert len(report.errors) == 5
     by_file = {e.split(": ", 1)[0]: e for e in report.errors}
     assert "invalid N-Quads" in by_file[str(broken)] and "line 2" in by_file[str(broken)]
     assert "outside a named graph" in by_file[str(outside)]
     assert "not an RDF dataset file" in by_file[str(turtle)]
     assert "cannot read" in by_file[str(missing)]
+    assert "not a regular file" in by_file[str(pipe)]
     assert all("\n" not in e for e in report.errors)
     # Not even the valid first line of the broken file was written.
     assert not celebgraph.query(store, "ASK { GRAPH <https://example.org/g> { ?s ?p ?o } }").raw

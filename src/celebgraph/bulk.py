@@ -90,19 +90,24 @@ def dataset_files(paths: Iterable[str | Path], errors: list[str]) -> Iterator[Pa
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in FORMATS and p.is_file())
+            # rglob does not follow links to folders: a link loop cannot trap the walk.
+            found = sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in FORMATS and p.is_file()
+            )
             if not found:
                 errors.append(f"{path}: no {', '.join(FORMATS)} files in this folder")
             yield from found
-        elif path.suffix not in FORMATS:
+        elif path.suffix.lower() not in FORMATS:
             errors.append(f"{path}: not an RDF dataset file (expected {', '.join(FORMATS)})")
+        elif path.exists() and not path.is_file():
+            errors.append(f"{path}: not a regular file")  # a named pipe would block the parser
         else:
             yield path
 
 
 def check_file(path: Path) -> _Checked:
     """Parse ``path`` whole; raise ``ValueError`` with a one-line reason if it is not fit."""
-    rdf_format = FORMATS[path.suffix]
+    rdf_format = FORMATS[path.suffix.lower()]
     graphs: set = set()
     labels: dict = {}
     outside = count = 0
