@@ -13,6 +13,25 @@ RESULTS = Path(__file__).with_name("results.md")
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
+def _git(*args: str) -> str:
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+    except OSError:
+        return ""
+    return done.stdout.strip()
+
+
+def _commit() -> str:
+    """The commit the benchmark runs from, read when it starts (a long run outlives it)."""
+    commit = _git("rev-parse", "--short", "HEAD") or "?"
+    status = _git("status", "--porcelain").splitlines()
+    changed = [line for line in status if not line.endswith("bench/results.md")]
+    return f"{commit} with uncommitted changes" if changed else commit
+
+
+COMMIT = _commit()
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -23,14 +42,8 @@ def machine() -> str:
         )
     except (OSError, StopIteration):
         model = cpu
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-    except OSError:
-        commit = "?"
     return (
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit or '?'}, {model}, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {COMMIT}, {model}, "
         f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
     )
 
