@@ -205,6 +205,29 @@ CASES = [
             ("chris-vale", "parentOf", "nora-quinn", None),
         ],
     ),
+    # --- children named in a list after a kin noun, ages between them ---
+    (
+        "Nora Quinn took her three kids — Maddox, 15, Pax, 12, and Zahara — to the park.",
+        [
+            ("nora-quinn", "parentOf", "maddox--t", A),
+            ("nora-quinn", "parentOf", "zahara--t", A),
+            ("maddox--t", "siblingOf", "pax--t", A),
+        ],
+        [],
+    ),
+    # --- a relationship noun as the object of a negated clause is denied ---
+    (
+        '"Anna Berg has never had a romantic relationship with Tom Hale," her rep said.',
+        [("anna-berg", "partnerOf", "tom-hale", D)],
+        [("anna-berg", "partnerOf", "tom-hale", A)],
+    ),
+    # --- "according to a new report" hedges the whole sentence, noun phrases too ---
+    (
+        "Ivy Chen might be getting close to her former flame Paul Grant, according to a new"
+        " report.",
+        [],
+        [("ivy-chen", "formerPartnerOf", "paul-grant", A)],
+    ),
 ]
 
 

@@ -47,7 +47,7 @@ _MAX_PENDING = 500
 
 def example_path() -> Path:
     """The bundled example article (the 2009 Kanye West / Jay Leno story)."""
-    return resource_path("data", "000_7932dd633e8b28b2.txt")
+    return resource_path("data", "example", "000_7932dd633e8b28b2.txt")
 
 
 @dataclass
@@ -69,11 +69,11 @@ class IngestReport:
 _worker_extractor = None
 
 
-def _init_worker() -> None:
+def _init_worker(model: str | Path | None, layer: str | None) -> None:
     global _worker_extractor
     from celebgraph.extract import Extractor
 
-    _worker_extractor = Extractor()
+    _worker_extractor = Extractor(relations=model, layer=layer)
 
 
 def _extract_batch(articles: list[Article]) -> list[Extraction | ArticleError]:
@@ -108,20 +108,34 @@ def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
 
 
 def extract(
-    articles: Iterable[Article], jobs: int | None = None
+    articles: Iterable[Article],
+    jobs: int | None = None,
+    model: str | Path | None = None,
+    layer: str | None = None,
 ) -> Iterator[Extraction | ArticleError]:
-    """Extract people and claims from articles, in input order, on ``jobs`` processes."""
+    """Extract people and claims from articles, in input order, on ``jobs`` processes.
+
+    ``model`` is a relation model folder (default: the bundled one, see
+    ``celebgraph train``); ``layer`` is ``model``, ``rules`` or ``union`` (default: see
+    :mod:`celebgraph.extract.decide`).
+    """
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1:
         from celebgraph.extract import Extractor
 
-        extractor = Extractor()
+        extractor = Extractor(relations=model, layer=layer)
         for batch in _batches(articles, _BATCH):
             yield from _extract_with(extractor, batch)
         return
     # Executor.map would read every article up front; keep a few batches in flight so
     # memory stays flat however large the corpus.
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
+    if model is not None:
+        from celebgraph.extract.relations import RelationModel
+
+        RelationModel.load(model)  # a bad model folder fails here, once, not in every worker
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_init_worker, initargs=(model, layer)
+    ) as pool:
         pending: deque = deque()
         for batch in _batches(articles, _BATCH):
             pending.append(pool.submit(_extract_batch, batch))
@@ -226,8 +240,13 @@ def ingest(
     store: Store | str | Path | None = None,
     jobs: int | None = None,
     on_article: Callable[[Extraction | ArticleError], None] | None = None,
+    model: str | Path | None = None,
+    layer: str | None = None,
 ) -> IngestReport:
     """Read, extract and store articles; each article replaces its own named graph.
+
+    ``model`` is a relation model folder made by ``celebgraph train`` (default: the one
+    that ships with celebgraph); ``layer`` who proposes claims (see :func:`extract`).
 
     Bad inputs are reported in :attr:`IngestReport.errors` (one line each: file, line,
     problem) and skipped; nothing of a failed article reaches the store. Each article is
@@ -243,7 +262,7 @@ def ingest(
     writer = _Writer(store, report, on_article)
     articles = load_articles(paths, on_error=lambda e: report.errors.append(str(e)))
     try:
-        for result in extract(articles, jobs):
+        for result in extract(articles, jobs, model, layer):
             writer.add(result)
     except BaseException:
         # Interrupted (Ctrl-C, a dead worker): keep what was already extracted.
@@ -394,39 +413,80 @@ def evaluate(
     corpus: str | Path | None = None,
     articles: Iterable[str] | None = None,
     jobs: int | None = None,
+    model: str | Path | None = None,
+    layer: str | None = None,
+    folds: int = 0,
+    on_step: Callable[[str, int | None], None] | None = None,
 ):
     """Extract the gold set's articles and score them (see :mod:`celebgraph.scoring`).
 
     ``corpus`` defaults to ``<gold>/../../corpus`` (the layout of the gold sets);
-    ``articles`` restricts the evaluation to some article ids.
+    ``articles`` restricts the evaluation to some article ids. With ``folds``, the gold
+    articles are split into that many folds and each fold is extracted by a model trained
+    on the others (the ``model`` argument is then not used); the result's ``thresholds``
+    are the folds' decision thresholds. ``on_step(stage, total)`` is called when a stage
+    starts, then ``on_step(stage, None)`` at each of its steps (for a progress bar).
     """
-    import pyoxigraph as ox
-
-    from celebgraph.scoring import gold_articles, load_gold, read_predictions, score
-    from celebgraph.store import to_oxigraph
+    from celebgraph.annotations import load_gold
+    from celebgraph.scoring import score_extractions
 
     gold_dir = Path(gold)
     corpus_dir = Path(corpus) if corpus else gold_dir.parent.parent / "corpus"
     wanted = {a.rsplit("/", 1)[-1] for a in articles} if articles else None
-    paths = [
-        corpus_dir / f"{rel}.txt"
-        for rel in gold_articles(gold_dir)
-        if wanted is None or rel.rsplit("/", 1)[-1] in wanted
-    ]
-    truth = load_gold(gold_dir, wanted)
-    memory = ox.Store()
-    for result in extract(load_articles(paths), jobs):
-        if isinstance(result, ArticleError):
-            raise result
-        graph = to_oxigraph(article_iri(result.article.id))
-        people = to_oxigraph(PEOPLE_GRAPH)
-        memory.extend(
-            ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), g)
-            for g, triples in (
-                (graph, article_triples(result)),
-                (people, people_triples(result)),
-                (people, people_labels(result)),
-            )
-            for s, p, o in triples
-        )
-    return score(read_predictions(memory, truth), truth)
+    truth = load_gold(gold_dir, wanted, corpus=corpus_dir)
+    if folds:
+        from celebgraph import train
+
+        reading = _stage(on_step, "reading", len(truth.articles))
+        samples = train.collect(truth, corpus_dir, progress=reading)
+        settings = train.Settings(layer=layer) if layer else train.Settings()
+        fitting = _stage(on_step, "training", train.steps(folds, settings))
+        result = train.cross_validate(samples, truth, folds, settings, fitting)
+        found = score_extractions(result.extractions, truth)
+        found.thresholds = result.thresholds
+        return found
+    paths = [corpus_dir / f"{rel}.txt" for rel in truth.articles]
+
+    advance = _stage(on_step, "extracting", len(paths))
+
+    def extracted() -> Iterator[Extraction]:
+        for result in extract(load_articles(paths), jobs, model, layer):
+            if isinstance(result, ArticleError):
+                raise result
+            if advance is not None:
+                advance(1)
+            yield result
+
+    return score_extractions(extracted(), truth)
+
+
+def train_model(
+    gold: str | Path,
+    corpus: str | Path,
+    output: str | Path,
+    on_step: Callable[[str, int | None], None] | None = None,
+):
+    """Train a relation model on a gold set and write it to ``output`` (see
+    :mod:`celebgraph.train`); returns the model."""
+    from celebgraph import train as training
+    from celebgraph.annotations import load_gold
+
+    truth = load_gold(gold, corpus=corpus)
+    samples = training.collect(
+        truth, corpus, progress=_stage(on_step, "reading", len(truth.articles))
+    )
+    settings = training.Settings()
+    model = training.fit(
+        samples, truth, settings, _stage(on_step, "training", training.steps(0, settings))
+    )
+    model.save(output)
+    return model
+
+
+def _stage(
+    on_step: Callable[[str, int | None], None] | None, stage: str, total: int
+) -> Callable[[int], None] | None:
+    if on_step is None:
+        return None
+    on_step(stage, total)
+    return lambda _: on_step(stage, None)

@@ -25,3 +25,8 @@ def resource_path(*parts: str) -> Path:
     raise FileNotFoundError(
         f"celebgraph resource {'/'.join(parts)} is missing from the installation"
     )
+
+
+def package_path(*parts: str) -> Path:
+    """A file or folder inside the installed package, e.g. the bundled relation model."""
+    return _PACKAGE.joinpath(*parts)

@@ -8,16 +8,18 @@ researcher's SPARQL would see them.
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyoxigraph as ox
 
-from celebgraph.errors import GoldError
+from celebgraph.annotations import Gold, GoldRow, Key, relation_key
 from celebgraph.extract.names import normalize
-from celebgraph.ontology import CG, RELATIONS, Status
+from celebgraph.models import Extraction
+from celebgraph.ontology import CG, PEOPLE_GRAPH, RELATIONS, Status, article_iri
+from celebgraph.rdf import article_triples, people_labels, people_triples
+from celebgraph.store import to_oxigraph
 
 CLAIMS_QUERY = """
 SELECT DISTINCT ?id ?s ?p ?o ?status ?confidence ?evidence WHERE {
@@ -32,57 +34,6 @@ LABELS_QUERY = """
 SELECT ?e ?l ?kind WHERE {
   { ?e rdfs:label ?l BIND("pref" AS ?kind) } UNION { ?e skos:altLabel ?l BIND("alt" AS ?kind) }
 }"""
-
-Key = tuple[str, str, str, str]  # article, subject, relation, object
-
-
-def _key(article: str, subject: str, relation: str, obj: str) -> Key:
-    if RELATIONS[relation].symmetric and obj < subject:
-        subject, obj = obj, subject
-    return article, subject, relation, obj
-
-
-@dataclass
-class Gold:
-    names: dict[str, dict[str, str]]  # article → normalised name → canonical
-    rows: dict[Key, tuple[str, str]]  # → (status, evidence)
-
-
-def _read_tsv(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        raise GoldError(f"{path}: missing (a gold folder has entities.tsv and relations.tsv)")
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-
-
-def load_gold(folder: str | Path, articles: set[str] | None = None) -> Gold:
-    folder = Path(folder)
-    names: dict[str, dict[str, str]] = defaultdict(dict)
-    for row in _read_tsv(folder / "entities.tsv"):
-        if articles and row["article"] not in articles:
-            continue
-        for name in [row["canonical"], *(row.get("aliases") or "").split("|")]:
-            if name:
-                names[row["article"]][normalize(name)] = row["canonical"]
-    rows: dict[Key, tuple[str, str]] = {}
-    for lineno, row in enumerate(_read_tsv(folder / "relations.tsv"), start=2):
-        if articles and row["article"] not in articles:
-            continue
-        if row.get("relation") not in RELATIONS:
-            raise GoldError(
-                f"{folder / 'relations.tsv'}:{lineno}: unknown relation {row.get('relation')!r}"
-            )
-        key = _key(row["article"], row["subject"], row["relation"], row["object"])
-        rows[key] = (row["status"], row.get("evidence") or "")
-    return Gold(dict(names), rows)
-
-
-def gold_articles(folder: str | Path) -> list[str]:
-    """Article paths of a gold set (``articles.txt``), relative to the corpus folder."""
-    path = Path(folder) / "articles.txt"
-    if not path.exists():
-        raise GoldError(f"{path}: missing")
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @dataclass
@@ -102,8 +53,9 @@ class Score:
     per_relation: dict[str, tuple[int, int, int]]  # relation → (pred, gold, matched)
     top_half_precision: float
     false_positives: list[tuple[Key, Prediction]] = field(default_factory=list)
-    misses: list[tuple[Key, tuple[str, str]]] = field(default_factory=list)
+    misses: list[tuple[Key, GoldRow]] = field(default_factory=list)
     wrong_status: list[tuple[Key, Prediction, str]] = field(default_factory=list)
+    thresholds: list[float] = field(default_factory=list)  # cross-validation: one per fold
 
     @property
     def precision(self) -> float:
@@ -139,15 +91,18 @@ def read_predictions(store: ox.Store, gold: Gold) -> dict[Key, Prediction]:
         return pref[0] if pref else str(entity)
 
     predictions: dict[Key, Prediction] = {}
+    scored = set(gold.article_ids())
     rank = {"denied": 2, "asserted": 1, "reported": 0}
     for row in store.query(CLAIMS_QUERY, prefixes=_prefixes(), use_default_graph_as_union=True):
         article = row["id"].value
-        if article not in gold.names and article not in {k[0] for k in gold.rows}:
+        if article not in scored:
             continue
         relation = row["p"].value.removeprefix(str(CG))
         if relation not in RELATIONS:
             continue
-        key = _key(article, resolve(article, row["s"]), relation, resolve(article, row["o"]))
+        key = relation_key(
+            article, resolve(article, row["s"]), relation, resolve(article, row["o"])
+        )
         status = Status.from_iri(row["status"].value).value
         conf = float(row["confidence"].value) if row["confidence"] is not None else 0.0
         evidence = row["evidence"].value if row["evidence"] is not None else ""
@@ -155,6 +110,25 @@ def read_predictions(store: ox.Store, gold: Gold) -> dict[Key, Prediction]:
         if current is None or (rank[status], conf) > (rank[current.status], current.confidence):
             predictions[key] = Prediction(status, conf, evidence)
     return predictions
+
+
+def score_extractions(extractions: Iterable[Extraction], gold: Gold) -> Score:
+    """Write extractions as RDF into an in-memory store, read the claims back through the
+    data model and score them against ``gold``."""
+    memory = ox.Store()
+    for extraction in extractions:
+        graph = to_oxigraph(article_iri(extraction.article.id))
+        people = to_oxigraph(PEOPLE_GRAPH)
+        memory.extend(
+            ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), g)
+            for g, triples in (
+                (graph, article_triples(extraction)),
+                (people, people_triples(extraction)),
+                (people, people_labels(extraction)),
+            )
+            for s, p, o in triples
+        )
+    return score(read_predictions(memory, gold), gold)
 
 
 def _prefixes() -> dict[str, str]:
@@ -179,20 +153,20 @@ def score(predictions: dict[Key, Prediction], gold: Gold) -> Score:
         gold=len(gold.rows),
         predicted=len(predictions),
         matched=len(matched),
-        status_correct=sum(1 for k in matched if predictions[k].status == gold.rows[k][0]),
+        status_correct=sum(1 for k in matched if predictions[k].status == gold.rows[k].status),
         leaks=sum(
             1
             for k in matched
-            if gold.rows[k][0] in ("denied", "reported") and predictions[k].status == "asserted"
+            if gold.rows[k].status in ("denied", "reported") and predictions[k].status == "asserted"
         ),
         per_relation={r: tuple(v) for r, v in sorted(per_relation.items())},
         top_half_precision=top_precision,
         false_positives=sorted((k, p) for k, p in predictions.items() if k not in gold.rows),
         misses=sorted((k, g) for k, g in gold.rows.items() if k not in predictions),
         wrong_status=sorted(
-            (k, predictions[k], gold.rows[k][0])
+            (k, predictions[k], gold.rows[k].status)
             for k in matched
-            if predictions[k].status != gold.rows[k][0]
+            if predictions[k].status != gold.rows[k].status
         ),
     )
 
@@ -223,7 +197,10 @@ def format_score(result: Score, errors: bool = False) -> str:
             for (a, s, r, o), p in result.false_positives
         ]
         lines.append("\nmisses:")
-        lines += [f"  {a}  {s} {r} {o}  [{st}]  {ev}" for (a, s, r, o), (st, ev) in result.misses]
+        lines += [
+            f"  {a}  {s} {r} {o}  [{row.status}]  {row.evidence}"
+            for (a, s, r, o), row in result.misses
+        ]
         lines.append("\nwrong status:")
         lines += [
             f"  {a}  {s} {r} {o}  predicted {p.status}, gold {g}  {p.evidence}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,6 +32,24 @@ StoreOption = Annotated[
     ),
 ]
 
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        help="Relation model folder made by `celebgraph train` (default: the bundled one).",
+        show_default=False,
+    ),
+]
+LayerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--layer",
+        help="Who proposes claims: `union` (the hand-written rules, and the relation model "
+        "where it is confident; the default), `model` (the model alone, the rules among its "
+        "features) or `rules` (the rules alone).",
+        show_default=False,
+    ),
+]
 
 RelationOption = Annotated[
     list[str] | None,
@@ -67,3 +86,12 @@ def listed(values: list[str] | None) -> list[str] | None:
 def fail(error: CelebgraphError) -> typer.Exit:
     typer.echo(f"error: {error}", err=True)
     return typer.Exit(code=1)
+
+
+def check_layer(layer: str | None) -> str | None:
+    """``--layer``: one of the extraction layers, else a one-line error."""
+    from celebgraph.extract.decide import LAYERS
+
+    if layer is not None and layer not in LAYERS:
+        raise fail(CelebgraphError(f"--layer: one of {', '.join(LAYERS)}, not {layer!r}"))
+    return layer

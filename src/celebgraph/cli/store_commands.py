@@ -1,4 +1,4 @@
-"""Commands over the store: ingest, query, export, stats, evaluate."""
+"""Commands over the store: ingest, query, export, stats, load."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ import typer
 
 from celebgraph import api
 from celebgraph.cli.common import (
+    LayerOption,
     MinConfidenceOption,
     MinSupportOption,
+    ModelOption,
     RelationOption,
     StatusOption,
     StoreOption,
     app,
+    check_layer,
     fail,
     listed,
 )
@@ -31,6 +34,8 @@ def ingest(
     ],
     store: StoreOption = None,
     jobs: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
+    model: ModelOption = None,
+    layer: LayerOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Extract people and claims from articles and add them to the store.
@@ -53,7 +58,12 @@ def ingest(
         task = progress.add_task("ingesting", total=None)
         try:
             report = api.ingest(
-                paths, store=store, jobs=jobs or None, on_article=lambda _: progress.advance(task)
+                paths,
+                store=store,
+                jobs=jobs or None,
+                on_article=lambda _: progress.advance(task),
+                model=model,
+                layer=check_layer(layer),
             )
         except CelebgraphError as exc:
             raise fail(exc) from None
@@ -233,41 +243,6 @@ def stats(
     for relation, count in numbers["claims_by_relation"].items():
         typer.echo(f"  {relation:<18} {count}")
     typer.echo(f"triples   {numbers['triples']}")
-
-
-@app.command()
-def evaluate(
-    gold: Annotated[
-        Path,
-        typer.Option("--gold", help="Gold folder (entities.tsv, relations.tsv, articles.txt)."),
-    ],
-    corpus: Annotated[
-        Path | None, typer.Option(help="Corpus folder (default: GOLD/../../corpus).")
-    ] = None,
-    articles: Annotated[
-        Path | None, typer.Option("--articles", help="File listing the article ids to score.")
-    ] = None,
-    errors: Annotated[
-        bool, typer.Option("--errors", help="List false positives and misses.")
-    ] = False,
-    jobs: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
-) -> None:
-    """Precision, recall and F1 per relation and overall, and status accuracy.
-
-    Example: `celebgraph evaluate --gold gold/dev --errors`
-    """
-    from celebgraph.scoring import format_score
-
-    try:
-        wanted = None
-        if articles is not None:
-            wanted = [line.strip() for line in articles.read_text().splitlines() if line.strip()]
-        result = api.evaluate(gold, corpus, wanted, jobs or None)
-    except OSError as exc:
-        raise fail(CelebgraphError(f"{exc.filename}: {exc.strerror}")) from None
-    except CelebgraphError as exc:
-        raise fail(exc) from None
-    typer.echo(format_score(result, errors))
 
 
 @app.command()

@@ -11,6 +11,8 @@ Rules, in order:
 4. A pronoun (he/she/his/her...) is the person of the right gender mentioned most recently
    in the same or the previous sentence, when that choice is clear; a description
    ("the rapper", "the host") is the one person in the article known by that role.
+5. "I", "me", "my" inside a quotation are its speaker: the one person a paragraph gives
+   as saying, telling or writing something ("'I love him,' she said").
 
 The entity key (its IRI's last segment) is the slug of the bundled-list name or of the
 full name; a one-word name that is not on the list is scoped to its article, since one
@@ -27,8 +29,10 @@ from spacy.tokens import Doc, Span, Token
 from celebgraph.extract.lexicon import (
     FEMALE_NOUNS,
     FEMALE_PRONOUNS,
+    FIRST_PERSON,
     MALE_NOUNS,
     MALE_PRONOUNS,
+    SPEECH_VERBS,
 )
 from celebgraph.extract.mentions import name_key
 from celebgraph.extract.names import given_names, known_people
@@ -241,7 +245,41 @@ def resolve_references(
             if resolved is not None:
                 refs[token.i] = resolved
                 history.append((token.i, resolved[0], token.dep_.startswith("nsubj")))
+    _resolve_speakers(doc, refs)
     return refs
+
+
+_QUOTE_MARKS = frozenset({'"', "“", "”"})
+
+
+def _resolve_speakers(doc: Doc, refs: dict[int, tuple[_Cluster, float, str]]) -> None:
+    """First-person pronouns inside quotes → the paragraph's one named speaker."""
+    paragraph: list[Token] = []
+    for token in [*doc, None]:
+        if token is None or (token.is_space and "\n" in token.text):
+            _speak_for(paragraph, refs)
+            paragraph = []
+        else:
+            paragraph.append(token)
+
+
+def _speak_for(tokens: list[Token], refs: dict[int, tuple[_Cluster, float, str]]) -> None:
+    speakers = {}
+    for token in tokens:
+        if token.lemma_.lower() in SPEECH_VERBS and token.pos_ == "VERB":
+            for child in token.children:
+                if child.dep_ == "nsubj" and child.i in refs and child.lower_ not in FIRST_PERSON:
+                    cluster = refs[child.i][0]
+                    speakers[id(cluster)] = cluster
+    if len(speakers) != 1:
+        return
+    speaker = next(iter(speakers.values()))
+    inside = False
+    for token in tokens:
+        if token.text in _QUOTE_MARKS:
+            inside = not inside if token.text == '"' else token.text == "“"
+        elif inside and token.lower_ in FIRST_PERSON and token.i not in refs:
+            refs[token.i] = (speaker, 0.7, "speaker")
 
 
 def _co_arguments(pronoun: Token, refs: dict[int, tuple[_Cluster, float, str]]) -> set[int]:

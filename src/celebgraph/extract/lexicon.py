@@ -285,10 +285,6 @@ HEDGE_PHRASES = (
     "fans think",
     "fans believe",
     "fans are convinced",
-    "according to a source",
-    "according to an insider",
-    "according to reports",
-    "according to sources",
     "it is rumored",
     "word is",
 )
@@ -319,6 +315,12 @@ FALSITY_WORDS = _words(
 NEGATIONS = frozenset({"not", "n't", "never", "no", "neither", "nor"})
 
 MALE_PRONOUNS = frozenset({"he", "him", "his", "himself"})
+FIRST_PERSON = frozenset({"i", "me", "my", "myself", "mine"})
+#: Verbs whose subject is the speaker of a quotation in the same paragraph.
+SPEECH_VERBS = _words(
+    "say tell add explain write tweet post reveal gush share confess admit insist recall"
+    " joke quip continue caption announce"
+)
 FEMALE_PRONOUNS = frozenset({"she", "her", "hers", "herself"})
 MALE_NOUNS = _words(
     "husband boyfriend father dad son brother actor king prince duke mr sir groom widower"

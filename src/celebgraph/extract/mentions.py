@@ -177,9 +177,31 @@ def _name_run(doc: Doc, start: int) -> int:
 _INTRODUCERS = frozenset(KIN_NOUNS) | ROLE_NOUNS
 
 
+#: What may stand between a plural kin noun and its list of names, and between the names:
+#: "her six kids — Maddox, 15, Pax, 12, and twins Knox and Vivienne, 8 months".
+_LIST_FILLERS = {"together", "—", "–", "-", ":", ",", "(", ")", "and", "&", "plus"}
+_AGE_WORDS = {"month", "months", "year", "years", "old", "week", "weeks", "day", "days", "-"}
+
+
+def _skip_fillers(doc: Doc, i: int, ages: bool, limit: int = 6) -> int:
+    """The first token from ``i`` on that is not list punctuation (or an age)."""
+    skipped = 0
+    while (
+        i < len(doc)
+        and skipped < limit
+        and (
+            doc[i].lower_ in _LIST_FILLERS
+            or (ages and (doc[i].like_num or doc[i].lower_ in _AGE_WORDS))
+        )
+    ):
+        i += 1
+        skipped += 1
+    return i
+
+
 def _introduced_names(doc: Doc, body_start: int) -> list[Span]:
     """Names right after a kinship or role noun: "daughter Carys", "pastor Carl Lentz",
-    "her grandkids, Mason, Penelope and Reign Disick".
+    "her grandkids, Mason, Penelope and Reign Disick", "six kids — Maddox, 15, Pax, 12".
 
     The model often misses (or mislabels) these one-word and unfamiliar names, but the
     noun in front of them says they are people.
@@ -193,21 +215,23 @@ def _introduced_names(doc: Doc, body_start: int) -> list[Span]:
         start = token.i + 1
         if start < len(doc) and doc[start].text == ",":
             start += 1
+        if plural:
+            start = _skip_fillers(doc, start, ages=False, limit=3)
         while start < len(doc):
             end = _name_run(doc, start)
             # "the singer Taylor Swift Music Festival" is no name: stop at a glued word.
             if end == start or (end < len(doc) and doc[end].pos_ == "PROPN"):
                 break
-            cleaned = clean_name(doc[start:end])
+            cleaned = clean_name(doc[start:end]) or (
+                doc[start:end] if plural and end - start == 1 else None  # twins Rumi and Sir
+            )
             if cleaned is not None and not _inside_other_entity(doc, cleaned.start, cleaned.end):
                 found.append(cleaned)
             if not plural:
                 break
             # A list after a plural noun: "Mason, Penelope, and Reign Disick".
-            nxt = end
-            while nxt < len(doc) and doc[nxt].lower_ in {",", "and", "&"}:
-                nxt += 1
-            if nxt == end:
+            nxt = _skip_fillers(doc, end, ages=True)
+            if nxt == end or not any(doc[k].lower_ in {",", "and", "&"} for k in range(end, nxt)):
                 break
             start = nxt
     return found

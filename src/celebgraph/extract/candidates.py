@@ -1,0 +1,165 @@
+"""Candidate pairs: every two people a sentence refers to, with what the rules say of them.
+
+A :class:`Pair` is one sentence's reading of two resolved people (names, pronouns,
+descriptions), ordered as they appear. It carries the features the relation model reads
+(:mod:`celebgraph.extract.features`), the claims the hand-written rules propose for the
+pair, and the status each reading would get. Nothing here depends on a model, so pairs can
+be computed once and scored by any number of models (cross-validation does).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from spacy.tokens import Doc, Span, Token
+
+from celebgraph.extract.claims import Candidate, ClaimContext, Rule, sentence_candidates
+from celebgraph.extract.features import pair_features
+from celebgraph.extract.sentences import sentences
+from celebgraph.extract.status import claim_status, is_hypothetical
+from celebgraph.ontology import Status
+
+#: Sentences naming more people than this give pairs only between near neighbours: a list
+#: of thirty guests would otherwise give 435 pairs, nearly all of them empty.
+MAX_PAIR_DISTANCE = 40
+_PLURAL = {"they", "their", "couple", "pair", "exes"}
+
+
+@dataclass(frozen=True)
+class RuleReading:
+    """A rule's claim about a pair: relation, subject first or not, and its status."""
+
+    relation: str
+    forward: bool  # the pair's first person is the subject
+    rule: str
+    confidence: float
+    status: Status
+
+
+@dataclass
+class Pair:
+    """Two people in one sentence, ``first`` written before ``second``."""
+
+    first: str  # entity key
+    second: str
+    sentence: int  # sentence number in the document
+    span: tuple[int, int]  # the sentence's characters in the document text
+    evidence: str
+    features: list[str]
+    status: Status  # of a relation read from the words joining the two
+    rules: list[RuleReading] = field(default_factory=list)
+
+
+def _mentions(sentence: Span, refs: dict) -> dict[str, list[Span]]:
+    """Each person's mentions in a sentence: runs of tokens that refer to them."""
+    found: dict[str, list[Span]] = {}
+    doc = sentence.doc
+    run_key, run_start = None, sentence.start
+    for token in sentence:
+        ref = refs.get(token.i)
+        key = ref[0] if ref else None
+        if key != run_key:
+            if run_key is not None:
+                found.setdefault(run_key, []).append(doc[run_start : token.i])
+            run_key, run_start = key, token.i
+    if run_key is not None:
+        found.setdefault(run_key, []).append(doc[run_start : sentence.end])
+    return found
+
+
+def _closest(first: list[Span], second: list[Span]) -> tuple[Span, Span]:
+    """The two mentions of two people that stand nearest each other."""
+    return min(
+        ((a, b) for a in first for b in second),
+        key=lambda ab: (abs(ab[0].start - ab[1].start), ab[0].start),
+    )
+
+
+def _joining_word(a: Span, b: Span) -> Token:
+    """The token the status rules read for a relation between a and b: the lowest common
+    ancestor of their heads in the parse ("married" in "X married Y", "wife" in "his wife
+    X"), or the first mention's head when one governs the other."""
+    ha, hb = a.root, b.root
+    above = {t.i for t in (ha, *ha.ancestors)}
+    for node in (hb, *hb.ancestors):
+        if node.i in above:
+            if node.i in (ha.i, hb.i):
+                # "Kanye's wife Kim": the noun between them carries the relation
+                inner = [t for t in hb.ancestors if t.i != node.i and t.i in above]
+                return inner[0] if inner else node
+            return node
+    return ha
+
+
+def _presupposed(token: Token) -> bool:
+    return token.pos_ in {"NOUN", "PROPN"} and token.dep_ not in {"attr", "ROOT"}
+
+
+def _paragraph(text: str, breaks: list[int], start: int) -> str:
+    index = bisect.bisect_right(breaks, start)
+    begin = breaks[index - 1] if index else 0
+    end = breaks[index] if index < len(breaks) else len(text)
+    return text[begin:end]
+
+
+def sentence_pairs(doc: Doc, ctx: ClaimContext, rules: Iterable[Rule]) -> Iterator[Pair]:
+    """Every pair of people in every sentence, with features, rule readings and statuses."""
+    rules = list(rules)
+    headline_end = doc.user_data.get("cg_headline_tokens", 0)
+    text = doc.text  # built from the tokens on every access: read it once
+    breaks = [m.end() for m in re.finditer(r"\n", text)]
+    for number, sentence in enumerate(sentences(doc)):
+        mentions = _mentions(sentence, ctx.refs)
+        plural = any(t.lower_ in _PLURAL for t in sentence)
+        if len(mentions) < 2 and not (mentions and plural):
+            continue
+        in_headline = sentence.start < headline_end
+        question = not in_headline and sentence.text.rstrip().endswith("?")
+        paragraph = _paragraph(text, breaks, sentence.start_char)
+        evidence = " ".join(sentence.text.split())
+        span = (sentence.start_char, sentence.end_char)
+        readings: dict[tuple[str, str], list[RuleReading]] = {}
+        for candidate in sentence_candidates(sentence, ctx, rules):
+            if question or is_hypothetical(candidate.trigger):
+                continue
+            status = claim_status(
+                candidate.trigger, sentence, paragraph, in_headline, candidate.presupposed
+            )
+            _add_reading(readings, candidate, status)
+        people = sorted(mentions, key=lambda k: mentions[k][0].start)
+        for one, two in combinations(people, 2):
+            a, b = _closest(mentions[one], mentions[two])
+            if a.start > b.start:
+                (a, one), (b, two) = (b, two), (a, one)
+            found = readings.pop((one, two), []) + [
+                RuleReading(r.relation, not r.forward, r.rule, r.confidence, r.status)
+                for r in readings.pop((two, one), [])
+            ]
+            if b.start - a.end > MAX_PAIR_DISTANCE and not found:
+                continue
+            joint = _joining_word(a, b)
+            if question or is_hypothetical(joint):
+                continue
+            status = claim_status(joint, sentence, paragraph, in_headline, _presupposed(joint))
+            features = pair_features(a, b, joint, ctx, found, in_headline)
+            yield Pair(one, two, number, span, evidence, features, status, found)
+        # Readings about a group ("the couple") whose members the sentence does not name.
+        for (one, two), found in readings.items():
+            if one != two:
+                yield Pair(one, two, number, span, evidence, [], found[0].status, found)
+
+
+def _add_reading(
+    readings: dict[tuple[str, str], list[RuleReading]], candidate: Candidate, status: Status
+) -> None:
+    s, o = candidate.subject.key, candidate.object.key
+    if s == o:
+        return
+    reading = RuleReading(
+        candidate.relation, True, candidate.rule, min(candidate.confidence, 1.0), status
+    )
+    readings.setdefault((s, o), []).append(reading)
