@@ -228,6 +228,24 @@ CASES = [
         [],
         [("ivy-chen", "formerPartnerOf", "paul-grant", A)],
     ),
+    # --- background given by a noun phrase stays a fact when a source speaks around it ---
+    (
+        "Sources told reporters that Ivy Chen, Paul Grant's wife, is furious about the tape.",
+        [("paul-grant", "spouseOf", "ivy-chen", A)],
+        [],
+    ),
+    # --- ... but not inside the unnamed source's own words ---
+    (
+        '"Paul Grant is furious with his wife Ivy Chen," the insider explained.',
+        [("paul-grant", "spouseOf", "ivy-chen", R)],
+        [],
+    ),
+    # --- a clause about rumours joined to the statement hedges it ---
+    (
+        "Tom Hale and Anna Berg are dating, and the rumors are coming in hot.",
+        [("tom-hale", "partnerOf", "anna-berg", R)],
+        [],
+    ),
 ]
 
 

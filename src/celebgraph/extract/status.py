@@ -150,22 +150,81 @@ def _source_speaks(sentence: Span, paragraph: str) -> bool:
     return speech and bool(_SOURCE_SPEECH.search(paragraph))
 
 
+def _noun_phrase_heads(token: Token) -> list[Token]:
+    """The words above a noun up to the first verb: "rumours of their romance" → rumours."""
+    found = []
+    for node in _ancestors(token)[1:]:
+        if node.pos_ in {"VERB", "AUX"}:
+            break
+        found.append(node)
+    return found
+
+
+def _quoted(token: Token, sentence: Span) -> bool:
+    """Inside quotation marks: opened before it in the sentence, or closed after it with
+    no opening before it (the quotation began in an earlier sentence)."""
+    depth = 0
+    for t in sentence:
+        if t.i >= token.i:
+            break
+        if t.text in {"“", '"'} and (t.text == "“" or depth == 0):
+            depth += 1
+        elif t.text in {"”", '"'} and depth:
+            depth -= 1
+    if depth:
+        return True
+    after = [t.text for t in sentence if t.i > token.i and t.text in _QUOTES]
+    return (
+        bool(after)
+        and after[0] in {"”", '"'}
+        and not any(t.text in _QUOTES for t in sentence if t.i < token.i)
+    )
+
+
+_RUMOUR_NOUNS = frozenset({"rumor", "rumour", "report", "speculation", "gossip", "claim"})
+
+
+def _rumours_alongside(trigger: Token) -> bool:
+    """ "X and Y are dating, and the rumours are coming in hot": a clause about rumours
+    joined to the one that states the relation."""
+    verb = next((n for n in _ancestors(trigger) if n.pos_ in {"VERB", "AUX"}), None)
+    if verb is None:
+        return False
+    clauses = [c for c in verb.children if c.dep_ == "conj"]
+    if verb.dep_ == "conj":
+        clauses.append(verb.head)
+    return any(
+        c.dep_ in {"nsubj", "nsubjpass"} and c.lemma_.lower() in _RUMOUR_NOUNS
+        for clause in clauses
+        for c in clause.children
+    )
+
+
 def is_hedged(
     trigger: Token, sentence: Span, paragraph: str, in_headline: bool, presupposed: bool = False
 ) -> bool:
     if in_headline and sentence.text.rstrip().endswith("?"):
         return True
-    if _source_speaks(sentence, paragraph) or _ACCORDING.search(sentence.text):
+    if _ACCORDING.search(sentence.text):
         return True
     if presupposed:
-        # "his rumoured girlfriend X", "rumours of their romance"; not "might be angry
-        # with her husband X", whose marriage is not in doubt.
+        # A noun phrase ("his ex-wife X") is background the article gives, hedged only by
+        # a hedge inside it ("his rumoured girlfriend"), by the noun it belongs to
+        # ("rumours of their romance"), or when an unnamed source says it in its own
+        # words; "sources told Page Six that Sydney Davis, Bush's wife, is furious" still
+        # gives the marriage as fact.
         inside = any(
             c.lower_ in HEDGE_WORDS or c.lower_ in HEDGE_ADVERBS or c.lemma_.lower() in HEDGE_LEMMAS
             for c in trigger.children
             if c.dep_ in {"amod", "advmod", "compound"}
         )
-        return inside or any(n.lemma_.lower() in HEDGE_LEMMAS for n in _ancestors(trigger)[1:])
+        return (
+            inside
+            or any(n.lemma_.lower() in HEDGE_LEMMAS for n in _noun_phrase_heads(trigger))
+            or (_quoted(trigger, sentence) and _source_speaks(sentence, paragraph))
+        )
+    if _source_speaks(sentence, paragraph) or _rumours_alongside(trigger):
+        return True
     for node in _ancestors(trigger):
         if node is not trigger and node.lemma_.lower() in HEDGE_LEMMAS:
             return True
