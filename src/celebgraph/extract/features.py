@@ -94,7 +94,7 @@ def _introducer(mention: Span, refs: dict) -> str | None:
     doc = mention.doc
     i = mention.start - 1
     start = mention.sent.start
-    while i >= start and i >= mention.start - 16 and _in_list(doc[i], refs):
+    while i >= start and _in_list(doc[i], refs):
         i -= 1
     if i < start:
         return None
