@@ -5,7 +5,7 @@ ratios do not depend on how fast the machine is:
 
 - the bare model: ``nlp.pipe`` over the whole article texts (the baseline);
 - the model as ingest runs it: celebgraph's pipeline without its document components,
-  over the pieces ingest cuts articles into (:func:`celebgraph.extract.pipeline.text_chunks`);
+  over the pieces ingest cuts articles into (:func:`celebgraph.extraction.pipeline.text_chunks`);
 - the whole ``celebgraph ingest`` command with the hand-written rules alone
   (``--layer rules``: the extractor before the relation model);
 - the whole ``celebgraph ingest`` command as shipped: reading, the model, people, the
@@ -33,7 +33,7 @@ from pathlib import Path
 from _common import DEFAULT_CORPUS, record
 
 from celebgraph.articles import load_articles
-from celebgraph.extract.pipeline import (
+from celebgraph.extraction.pipeline import (
     CHUNK_BATCH,
     DOCUMENT_COMPONENTS,
     MODELS,

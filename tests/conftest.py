@@ -48,7 +48,7 @@ def _no_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def extractor():
     """The real extractor with the real spaCy model, loaded once."""
-    from celebgraph.extract import Extractor
+    from celebgraph.extraction import Extractor
 
     return Extractor()
 

@@ -313,8 +313,9 @@ def test_cli_store_environment_variable(store, tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["articles"] == 1
     other = run("stats", "--json", env={"CELEBGRAPH_STORE": str(tmp_path / "empty")})
-    assert other.returncode == 0, other.stderr
-    assert json.loads(other.stdout)["articles"] == 0
+    assert other.returncode == 1
+    assert "no celebgraph store at" in other.stderr and str(tmp_path / "empty") in other.stderr
+    assert not (tmp_path / "empty").exists()
     # --store wins over the environment.
     both = run("stats", "--json", "--store", store, env={"CELEBGRAPH_STORE": str(tmp_path / "x")})
     assert json.loads(both.stdout)["articles"] == 1

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from celebgraph.extract.pipeline import _SENTENCE_END, text_chunks
+from celebgraph.extraction.pipeline import _SENTENCE_END, text_chunks
 from celebgraph.models import Article
 from celebgraph.ontology import RELATIONS
 
@@ -245,6 +245,12 @@ CASES = [
         "Tom Hale and Anna Berg are dating, and the rumors are coming in hot.",
         [("tom-hale", "partnerOf", "anna-berg", R)],
         [],
+    ),
+    # --- "Styles" is tagged a plural; the first name in front makes him a person ---
+    (
+        "Harry Styles dated Taylor Swift in 2012. Styles later split from Swift.",
+        [("harry-styles", "formerPartnerOf", "taylor-swift", A)],
+        [("harry-styles", "partnerOf", "taylor-swift", None)],  # the ended romance wins
     ),
 ]
 

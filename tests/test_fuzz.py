@@ -1,27 +1,35 @@
-"""Fuzz tests (hypothesis): the article loader and the extractor on random input.
+"""Fuzz tests (hypothesis): the article loader and the extractor on random input, and
+every export format on hostile text.
 
 The loader may reject an input only with an :class:`ArticleError` naming it; the extractor
-must take any article the loader can produce, and whatever it finds must be storable.
+must take any article the loader can produce, and whatever it finds must be storable. Every
+export must read back (rdflib, networkx, ``csv``, ``json``) whatever the text holds.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import tempfile
 from pathlib import Path
 
+import networkx as nx
 import pyoxigraph as ox
 import pytest
+import rdflib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rdflib.namespace import XSD
 
 import celebgraph
-from celebgraph import ArticleError, Store, load_articles
+from celebgraph import ArticleError, Store, graph, load_articles
 from celebgraph.api import write_extraction
 from celebgraph.articles import MAX_CHARS, SUFFIXES
-from celebgraph.models import Article, Extraction
-from celebgraph.ontology import person_iri
+from celebgraph.models import Article, Claim, Entity, Extraction
+from celebgraph.ontology import RELATIONS, Status, person_iri, slugify
+from celebgraph.outputs import encodable, xml_text
+from celebgraph.store import RDF_FORMATS
 
 FUZZ = settings(
     max_examples=200,
@@ -189,3 +197,122 @@ def test_fuzz_loader_on_random_json_raises_only_article_errors(value, suffix, as
         _, errors = load_one(path)
         if suffix == ".jsonl":
             assert any(str(e).startswith(f"{path}:3: malformed JSON") for e in errors)
+
+
+# --- exports --------------------------------------------------------------------------------
+
+# Text that breaks a format which does not escape it: NUL and other control characters,
+# bidi controls, markup, quotes, XML's non-characters, line ends of every kind.
+HOSTILE = [
+    "\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b[31m", "\x1f", "\x7f", "\x85", "\r", "\r\n",
+    "\n", "\t", " ", "\u2028", "\u202e", "\u2066", "\u200b", "\ufeff", "\ufffe", "\uffff",
+    "<", ">", "&", "&amp;", "&#0;", '"', "'", "]]>", "</data>", "<!--", "\\", "\\u0000",
+    "{", "@id", ",", ";", "|", "🎤",
+]  # fmt: skip
+hostile = st.lists(st.sampled_from(HOSTILE) | st.text(CHARS, max_size=6), min_size=1, max_size=10)
+hostile_text = hostile.map("".join)
+# A graph built by hand may also hold lone surrogates (a store cannot).
+any_text = st.lists(
+    st.sampled_from([*HOSTILE, "\ud800", "\udfff", "\udc80"]) | st.text(max_size=6),
+    min_size=1,
+    max_size=10,
+).map("".join)
+
+RDF_PARSERS = {
+    "nquads": "nquads", "trig": "trig", "jsonld": "json-ld", "turtle": "turtle",
+    "ntriples": "nt", "rdfxml": "xml",
+}  # fmt: skip
+STRINGS = "SELECT DISTINCT ?v WHERE { ?s ?p ?v FILTER(isLiteral(?v) && datatype(?v) = xsd:string) }"
+
+
+def test_fuzz_every_rdf_format_is_checked():
+    assert set(RDF_PARSERS) == set(RDF_FORMATS)
+
+
+@pytest.fixture(scope="module")
+def export_store(tmp_path_factory):
+    with Store(tmp_path_factory.mktemp("fuzz-export") / "store") as store:
+        yield store
+
+
+def check_graph_exports(people: nx.MultiDiGraph, folder: Path) -> None:
+    """Each graph format written and read back: ids, labels, aliases and evidence are the
+    graph's, as the format can hold them (see :mod:`celebgraph.outputs`)."""
+
+    def expected(clean):
+        nodes = [(clean(n), clean(d["label"]), clean(" | ".join(d["aliases"])))
+                 for n, d in people.nodes(data=True)]  # fmt: skip
+        return sorted(nodes), sorted(clean(d["evidence"]) for *_, d in people.edges(data=True))
+
+    def seen(nodes, edges, aliases=lambda a: a):
+        return (sorted((n, d["label"], aliases(d["aliases"])) for n, d in nodes),
+                sorted(d["evidence"] for d in edges))  # fmt: skip
+
+    for fmt, read in (("graphml", nx.read_graphml), ("gexf", nx.read_gexf)):
+        graph.export(people, folder / f"g.{fmt}", fmt)
+        back = read(folder / f"g.{fmt}")
+        nodes, edges = back.nodes(data=True), (d for *_, d in back.edges(data=True))
+        assert seen(nodes, edges) == expected(xml_text), fmt
+    graph.export(people, folder / "g.json", "json")
+    back = nx.node_link_graph(json.loads((folder / "g.json").read_bytes()), edges="edges")
+    edges = (d for *_, d in back.edges(data=True))
+    assert seen(back.nodes(data=True), edges, " | ".join) == expected(encodable), "json"
+    nodes_csv, edges_csv = graph.export(people, folder / "csv", "csv")
+    with (
+        nodes_csv.open(encoding="utf-8", newline="") as n,
+        edges_csv.open(encoding="utf-8", newline="") as e,
+    ):
+        nodes = [(r["id"], r) for r in csv.DictReader(n)]
+        assert seen(nodes, csv.DictReader(e)) == expected(encodable), "csv"
+
+
+@FUZZ
+@given(
+    names=st.lists(hostile_text, min_size=2, max_size=4),
+    aliases=st.lists(hostile_text, max_size=3),
+    sentences=st.lists(hostile_text, min_size=1, max_size=4),
+    headline=hostile_text,
+    relation=st.sampled_from(sorted(RELATIONS)),
+    status=st.sampled_from(list(Status)),
+)
+def test_fuzz_every_export_of_hostile_text_parses_back(
+    export_store, names, aliases, sentences, headline, relation, status
+):
+    keys = [f"{slugify(name)}-{i}" for i, name in enumerate(names)]  # as the extractor keys them
+    entities = {k: Entity(k, name, tuple(aliases)) for k, name in zip(keys, names, strict=True)}
+    claims = [
+        Claim(keys[i % len(keys)], relation, keys[(i + 1) % len(keys)], status, 0.5, text, "f.v1")
+        for i, text in enumerate(sentences)
+    ]
+    article = Article(id="fuzz-export", headline=headline, text=" ".join(sentences))
+    write_extraction(export_store, Extraction(article, entities, claims))
+    stored = {row["v"].value for row in celebgraph.select(export_store, STRINGS)}
+    assert stored
+    for fmt, parser in RDF_PARSERS.items():
+        buffer = io.BytesIO()
+        celebgraph.export(export_store, buffer, fmt)
+        parsed = rdflib.Dataset()
+        parsed.parse(data=buffer.getvalue(), format=parser)
+        back = {
+            str(o)
+            for *_, o, _ in parsed.quads()
+            if isinstance(o, rdflib.Literal) and o.datatype in (None, XSD.string) and not o.language
+        }
+        assert back == ({xml_text(v) for v in stored} if fmt == "rdfxml" else stored), fmt
+    people = celebgraph.to_networkx(export_store, status=list(Status))
+    assert set(people) == {c.subject for c in claims} | {c.object for c in claims}
+    with tempfile.TemporaryDirectory() as folder:
+        check_graph_exports(people, Path(folder))
+
+
+@FUZZ
+@given(names=st.lists(any_text, min_size=2, max_size=4), sentences=st.lists(any_text, max_size=4))
+def test_fuzz_graph_exports_of_any_str_read_back(names, sentences):
+    people = nx.MultiDiGraph()
+    for i, name in enumerate(names):
+        people.add_node(f"p{i}-{name}", label=name, aliases=[name[::-1], "a | b"])
+    ends = [f"p{i}-{name}" for i, name in enumerate(names[:2])]
+    for j, sentence in enumerate(sentences):
+        people.add_edge(*ends, key=f"c{j}", evidence=sentence, relation="friendOf", support=1)
+    with tempfile.TemporaryDirectory() as folder:
+        check_graph_exports(people, Path(folder))

@@ -48,3 +48,26 @@ def test_readme_person_links_shows_evidence_for_kanye(seed_store):
     others = {r["other"].value for r in rows}
     assert {"Taylor Swift", "Jay Leno"} <= others
     assert all(r["evidence"].value for r in rows)
+
+
+def test_readme_python_api_runs_twice_in_one_process(tmp_path, seed_path):
+    """The README's Python API block, run twice in one interpreter with the extraction
+    modules loaded in between: the public API stays the same (``celebgraph.extract`` is
+    the function, never the package of the pipeline)."""
+    import shutil
+    import subprocess
+    import sys
+
+    (block,) = re.findall(r"## Python API.*?```python\n(.*?)```", README, flags=re.S)
+    (tmp_path / "articles").mkdir()
+    shutil.copy(seed_path, tmp_path / "articles")
+    script = tmp_path / "api.py"
+    script.write_text(f"{block}\nimport celebgraph.scoring\n{block}", encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    printed = run.stdout.splitlines()
+    assert len(printed) >= 2 and len(printed) % 2 == 0
+    assert printed[: len(printed) // 2] == printed[len(printed) // 2 :]
+    assert any("interrupted" in line for line in printed)

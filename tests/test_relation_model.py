@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from celebgraph.errors import ModelError
-from celebgraph.extract.decide import pair_readings
-from celebgraph.extract.relations import RelationModel, bundled_model_path, label_of, parse_label
+from celebgraph.extraction.decide import pair_readings
+from celebgraph.extraction.relations import RelationModel, bundled_model_path, label_of, parse_label
 from celebgraph.ontology import RELATIONS
 from celebgraph.train import LABELS
 from conftest import SCRIPT
@@ -84,7 +84,7 @@ def test_a_broken_model_folder_is_a_model_error(tmp_path: Path, damage: str):
 
 
 def test_layers_decide_who_proposes_a_claim():
-    from celebgraph.extract.candidates import Pair, RuleReading
+    from celebgraph.extraction.candidates import Pair, RuleReading
     from celebgraph.ontology import Status
 
     rule = RuleReading("spouseOf", True, "verb.marry.v1", 0.8, Status.ASSERTED)

@@ -296,6 +296,7 @@ def test_store_stats_match_store(seed_store):
 
 
 def test_store_stats_of_empty_store(tmp_path):
+    Store(tmp_path / "empty").close()  # a read never creates a store: make one first
     numbers = celebgraph.stats(tmp_path / "empty")
     assert numbers == {
         "articles": 0,

@@ -12,7 +12,7 @@ import pytest
 
 from celebgraph import api, train
 from celebgraph.annotations import load_gold
-from celebgraph.extract.relations import RelationModel
+from celebgraph.extraction.relations import RelationModel
 from celebgraph.models import Article
 from conftest import SCRIPT
 
@@ -128,7 +128,7 @@ def test_cross_validation_predicts_each_article_once_by_a_model_that_never_saw_i
 
 
 def test_rules_layer_needs_no_model():
-    from celebgraph.extract import Extractor
+    from celebgraph.extraction import Extractor
 
     extractor = Extractor(relations="/nonexistent", layer="rules")
     claims = extractor.extract(Article("t", "", "Mira Okafor married Daniel Reyes.")).claims

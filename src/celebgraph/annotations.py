@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from celebgraph.errors import GoldError
-from celebgraph.extract.names import normalize
+from celebgraph.extraction.names import normalize
 from celebgraph.ontology import RELATIONS, Status
 
 Key = tuple[str, str, str, str]  # article, subject, relation, object

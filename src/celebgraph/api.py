@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +27,10 @@ from rdflib.compare import to_canonical_graph
 
 from celebgraph.articles import load_articles
 from celebgraph.bulk import LoadReport
-from celebgraph.errors import ArticleError, CelebgraphError
+from celebgraph.errors import ArticleError, CelebgraphError, StoreDamagedError
 from celebgraph.models import Article, Extraction
 from celebgraph.ontology import ONTOLOGY_GRAPH, PEOPLE_GRAPH, article_iri, ontology_graph
+from celebgraph.processes import StopSignals, become_worker, kill_workers
 from celebgraph.rdf import article_triples, people_labels, people_triples
 from celebgraph.resources import resource_path
 from celebgraph.store import QueryResult, Store, is_store, open_store
@@ -52,27 +54,45 @@ def example_path() -> Path:
 
 @dataclass
 class IngestReport:
-    """What an ingest did: counts, and one message per input that failed."""
+    """What an ingest did: counts, and one message per input that failed.
+
+    ``skipped`` counts the files of folders that are not articles (see
+    :func:`celebgraph.articles.iter_files`); ``unfinished`` the articles read but neither
+    stored nor failed, because the ingest was interrupted.
+    """
 
     articles: int = 0
     triples: int = 0
     claims: Counter = field(default_factory=Counter)  # status value → count
     persons: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
+    skipped: int = 0
+    unfinished: int = 0
 
     @property
     def failed(self) -> int:
         return len(self.errors)
 
 
+class IngestInterrupted(KeyboardInterrupt):
+    """An ingest stopped by a signal (Ctrl-C): what was extracted is stored, ``report``
+    says what; ``signum`` is the signal, None when it is not known."""
+
+    def __init__(self, report: IngestReport, signum: int | None) -> None:
+        super().__init__(report, signum)
+        self.report = report
+        self.signum = signum
+
+
 # One extractor per worker process, built by the pool initializer.
 _worker_extractor = None
 
 
-def _init_worker(model: str | Path | None, layer: str | None) -> None:
+def _init_worker(model: str | Path | None, layer: str | None, parent: int) -> None:
     global _worker_extractor
-    from celebgraph.extract import Extractor
+    from celebgraph.extraction import Extractor
 
+    become_worker(parent)  # first: a worker must never outlive the ingest
     _worker_extractor = Extractor(relations=model, layer=layer)
 
 
@@ -117,11 +137,15 @@ def extract(
 
     ``model`` is a relation model folder (default: the bundled one, see
     ``celebgraph train``); ``layer`` is ``model``, ``rules`` or ``union`` (default: see
-    :mod:`celebgraph.extract.decide`).
+    :mod:`celebgraph.extraction.decide`).
+
+    The worker processes end with this generator: when it is exhausted, closed or
+    interrupted (their batches in progress are then dropped), and when this process ends,
+    however it ends (see :mod:`celebgraph.processes`).
     """
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1:
-        from celebgraph.extract import Extractor
+        from celebgraph.extraction import Extractor
 
         extractor = Extractor(relations=model, layer=layer)
         for batch in _batches(articles, _BATCH):
@@ -130,12 +154,13 @@ def extract(
     # Executor.map would read every article up front; keep a few batches in flight so
     # memory stays flat however large the corpus.
     if model is not None:
-        from celebgraph.extract.relations import RelationModel
+        from celebgraph.extraction.relations import RelationModel
 
         RelationModel.load(model)  # a bad model folder fails here, once, not in every worker
-    with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker, initargs=(model, layer)
-    ) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, initializer=_init_worker, initargs=(model, layer, os.getpid())
+    )
+    try:
         pending: deque = deque()
         for batch in _batches(articles, _BATCH):
             pending.append(pool.submit(_extract_batch, batch))
@@ -143,6 +168,11 @@ def extract(
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+    except BaseException:
+        # Interrupted, closed early or a worker died: the work in progress is not wanted.
+        kill_workers(pool)
+        raise
+    pool.shutdown()
 
 
 def write_extraction(db: Store, extraction: Extraction) -> int:
@@ -196,23 +226,33 @@ class _Writer:
             return
         db = self.shared or open_store(self.path)
         try:
-            pending, self.pending = self.pending, []
-            for result in pending:
-                self._write(db, result)
-            if final:
-                # Blank nodes become fixed IRIs (skolemised from canonical labels): a
-                # store's blank nodes are new on every write, and re-ingesting must give
-                # the same triples.
-                db.replace_graph(
-                    ONTOLOGY_GRAPH,
-                    to_canonical_graph(ontology_graph()).skolemize(
+            try:
+                pending, self.pending = self.pending, []
+                for result in pending:
+                    self._write(db, result)
+                if final:
+                    # Blank nodes become fixed IRIs (skolemised from canonical labels): a
+                    # store's blank nodes are new on every write, and re-ingesting must give
+                    # the same triples.
+                    ontology = to_canonical_graph(ontology_graph()).skolemize(
                         authority="https://w3id.org",
                         basepath="/celebgraph/ontology/.well-known/genid/",
-                    ),
-                )
-        finally:
-            if self.shared is None:
-                db.close()
+                    )
+                    try:
+                        db.replace_graph(ONTOLOGY_GRAPH, ontology)
+                    except StoreDamagedError:
+                        raise
+                    except CelebgraphError as exc:
+                        # A line of the report: raised, it would hide the articles that failed.
+                        self.report.errors.append(f"{exc}; ingest again to write it")
+            finally:
+                if self.shared is None:
+                    db.close()  # its flush may be what meets the damage
+        except StoreDamagedError as exc:
+            # Every further write would fail the same way: stop, saying what is stored.
+            raise StoreDamagedError(
+                f"{exc}; ingest stopped: {self.report.articles} articles stored, the rest not"
+            ) from None
         self.last = time.monotonic()
 
     def _write(self, db: Store, result: Extraction | ArticleError) -> None:
@@ -222,6 +262,8 @@ class _Writer:
         else:
             try:
                 report.triples += write_extraction(db, result)
+            except StoreDamagedError:
+                raise  # not this article's fault: the ingest stops (see flush)
             except Exception as exc:  # one article that cannot be stored costs only itself
                 where = result.article.path or result.article.id
                 message = str(exc) if isinstance(exc, CelebgraphError) else repr(exc)
@@ -242,6 +284,7 @@ def ingest(
     on_article: Callable[[Extraction | ArticleError], None] | None = None,
     model: str | Path | None = None,
     layer: str | None = None,
+    stop_signals: Collection[int] = (signal.SIGINT,),
 ) -> IngestReport:
     """Read, extract and store articles; each article replaces its own named graph.
 
@@ -249,27 +292,62 @@ def ingest(
     that ships with celebgraph); ``layer`` who proposes claims (see :func:`extract`).
 
     Bad inputs are reported in :attr:`IngestReport.errors` (one line each: file, line,
-    problem) and skipped; nothing of a failed article reaches the store. Each article is
-    written in one transaction, so a crash or kill leaves only whole articles, and running
-    the same ingest again completes the store.
+    problem) and skipped; nothing of a failed article reaches the store. Two articles with
+    the same id are an error (see :func:`celebgraph.articles.load_articles`). Each article
+    is written in one transaction, so a crash or kill leaves only whole articles, and
+    running the same ingest again completes the store.
 
     Given a path, the store is opened only to write (every few seconds, see
     :data:`DEFAULT_WRITE_INTERVAL`), so queries and exports can run while an ingest does;
     another process holding the store is waited for (see :class:`Store`). Given an open
     :class:`Store`, that store is used throughout.
+
+    A signal of ``stop_signals`` (default: SIGINT, Ctrl-C) stops the ingest cleanly when it
+    runs in the main thread and the signal has its default handler: the workers are ended,
+    what was extracted is stored, and :class:`IngestInterrupted` (a KeyboardInterrupt)
+    carries the report. A signal that comes while articles are written lets the write
+    finish; a second one does not wait.
     """
     report = IngestReport()
-    writer = _Writer(store, report, on_article)
-    articles = load_articles(paths, on_error=lambda e: report.errors.append(str(e)))
-    try:
-        for result in extract(articles, jobs, model, layer):
-            writer.add(result)
-    except BaseException:
-        # Interrupted (Ctrl-C, a dead worker): keep what was already extracted.
-        with contextlib.suppress(Exception):
-            writer.flush()
-        raise
-    writer.flush(final=True)
+    read = written = 0
+
+    def counted(articles: Iterable[Article]) -> Iterator[Article]:
+        nonlocal read
+        for article in articles:
+            read += 1
+            yield article
+
+    def done(result: Extraction | ArticleError) -> None:
+        nonlocal written
+        written += 1
+        if on_article is not None:
+            on_article(result)
+
+    def skipped(_: Path) -> None:
+        report.skipped += 1
+
+    with StopSignals(stop_signals) as stop:
+        writer = results = None
+        try:
+            writer = _Writer(store, report, done)
+            articles = load_articles(paths, lambda e: report.errors.append(str(e)), skipped)
+            results = extract(counted(articles), jobs, model, layer)
+            for result in results:
+                with stop.shielded():
+                    writer.add(result)
+            with stop.shielded():
+                writer.flush(final=True)
+        except BaseException as exc:
+            # Keep what was already extracted; a second Ctrl-C cuts this short, too.
+            with contextlib.suppress(Exception, KeyboardInterrupt):
+                if results is not None:
+                    results.close()  # ends the workers now
+                if writer is not None:
+                    writer.flush()
+            if not isinstance(exc, KeyboardInterrupt):
+                raise
+            report.unfinished = read - written
+            raise IngestInterrupted(report, stop.signum) from None
     return report
 
 
@@ -297,8 +375,12 @@ def load(
             db.close()
 
 
-def _open(store: Store | str | Path | None) -> tuple[Store, bool]:
-    return (store, False) if is_store(store) else (open_store(store), True)
+def _open(store: Store | str | Path | None, read_only: bool = False) -> tuple[Store, bool]:
+    """The store to use, and whether this call opened it (and closes it). Readers open it
+    read-only, so that reading never changes the store folder."""
+    if is_store(store):
+        return store, False
+    return open_store(store, read_only=read_only), True
 
 
 def query(
@@ -315,11 +397,12 @@ def query(
     The result is read fully before the store is closed when this call opened it, so the
     store is held only for the query.
     """
-    db, owned = _open(store)
+    db, owned = _open(store, read_only=True)
     try:
         result = db.query(sparql, substitutions)
         if owned and isinstance(db, Store):  # a remote store's answers are read already
-            result = _materialize(result)
+            with db.reading():
+                result = _materialize(result)
         return result
     finally:
         if owned:
@@ -354,7 +437,9 @@ def select(
     if result.kind != "select":
         raise CelebgraphError("select() needs a SELECT query")
     names = [v.value for v in result.raw.variables]
-    return [{n: row[n] for n in names if row[n] is not None} for row in result.raw]
+    # The rows of an open Store are read here, lazily: its errors become one line.
+    with store.reading() if isinstance(store, Store) else contextlib.nullcontext():
+        return [{n: row[n] for n in names if row[n] is not None} for row in result.raw]
 
 
 STATS_QUERY = """
@@ -379,7 +464,7 @@ GROUP BY ?relation ORDER BY DESC(?n)"""
 
 def stats(store: Store | str | Path | None) -> dict[str, object]:
     """Counts of articles, persons, claims (by status and relation) and triples."""
-    db, owned = _open(store)
+    db, owned = _open(store, read_only=True)
     try:
         totals = select(db, STATS_QUERY)[0]
         result = {k: int(v.value) for k, v in totals.items()}
@@ -400,7 +485,7 @@ def stats(store: Store | str | Path | None) -> dict[str, object]:
 
 def export(store: Store | str | Path | None, output, fmt: str = "nquads") -> None:
     """Write the whole graph to a binary file object in ``fmt``."""
-    db, owned = _open(store)
+    db, owned = _open(store, read_only=True)
     try:
         db.export(output, fmt)
     finally:

@@ -1,8 +1,10 @@
 """Read articles from files: ``.txt`` (first line the headline), ``.json`` and ``.jsonl``.
 
 A folder is read recursively (links to folders are not followed, so a link loop cannot
-trap the walk). Every problem with one input becomes an :class:`ArticleError` naming the
-file (and line) and is handed to ``on_error``; the other inputs are still read.
+trap the walk; hidden files and files of other types are skipped). Article ids are unique
+in one read: a second article with an id already read is an error. Every problem with one
+input becomes an :class:`ArticleError` naming the file (and line) and is handed to
+``on_error``; the other inputs are still read.
 
 What counts as a problem: a file that is empty or blank, binary, not UTF-8 (or UTF-16/UTF-8
 with a byte-order mark), not a regular file, unreadable, or longer than :data:`MAX_CHARS`
@@ -31,6 +33,7 @@ from typing import BinaryIO
 
 from celebgraph.errors import ArticleError
 from celebgraph.models import Article
+from celebgraph.text import clean_text
 
 SUFFIXES = (".txt", ".json", ".jsonl")
 _OPTIONAL_FIELDS = ("date", "url", "source")
@@ -49,7 +52,6 @@ MAX_LINE_BYTES = 6 * MAX_CHARS + 1024
 MAX_JSON_BYTES = 64 * 1024 * 1024
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _raise(error: ArticleError) -> None:
@@ -59,19 +61,60 @@ def _raise(error: ArticleError) -> None:
 def load_articles(
     paths: Iterable[str | Path],
     on_error: Callable[[ArticleError], None] = _raise,
+    on_skip: Callable[[Path], None] | None = None,
 ) -> Iterator[Article]:
-    """Yield the articles found in files and folders, in a stable (sorted) order."""
-    for path in iter_files(paths, on_error):
+    """Yield the articles found in files and folders, in a stable (sorted) order.
+
+    Article ids are unique in what one call yields: an article whose id an earlier one has
+    (``a/001.txt`` and ``b/001.txt`` are both ``001``) is an error naming both inputs, so
+    that neither silently replaces the other in a store. An input named twice (or a link
+    to it) gives its articles once. ``on_skip`` gets the files of folders that are not articles (see
+    :func:`iter_files`).
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("a/001.txt", "b/001.txt"):
+    ...     (folder / name).parent.mkdir()
+    ...     _ = (folder / name).write_text("Headline\\n\\nBody.", encoding="utf-8")
+    >>> errors = []
+    >>> [a.path.replace(str(folder), "") for a in load_articles([folder], errors.append)]
+    ['/a/001.txt']
+    >>> str(errors[0]).replace(str(folder), "").split(";")[0]
+    "/b/001.txt: article id '001' is also the id of /a/001.txt"
+    """
+    first: dict[str, str] = {}  # article id → the input it was read from
+    for path in iter_files(paths, on_error, on_skip):
         try:
-            yield from read_file(path, on_error)
+            for article in read_file(path, on_error):
+                where = article.path or str(path)
+                taken = first.get(article.id)
+                if taken is None:
+                    first[article.id] = where
+                    yield article
+                elif Path(taken).resolve() != Path(where).resolve():
+                    on_error(
+                        ArticleError(
+                            f"{where}: article id {article.id!r} is also the id of {taken};"
+                            " rename one of the two (a file's id is its name without"
+                            ' extension, a JSON article\'s its "id")'
+                        )
+                    )
         except ArticleError as error:
             on_error(error)
 
 
 def iter_files(
-    paths: Iterable[str | Path], on_error: Callable[[ArticleError], None] = _raise
+    paths: Iterable[str | Path],
+    on_error: Callable[[ArticleError], None] = _raise,
+    on_skip: Callable[[Path], None] | None = None,
 ) -> Iterator[Path]:
-    """The article files named by ``paths``, folders expanded recursively."""
+    """The article files named by ``paths``, folders expanded recursively.
+
+    In a folder, a file is an article if its name ends in one of :data:`SUFFIXES`, in any
+    case (``UPPER.TXT`` too), and does not start with a dot (``.DS_Store``, editors' and
+    macOS's hidden copies); the other files go to ``on_skip``. A file named in ``paths``
+    is always read.
+    """
 
     def folder_error(exc: OSError) -> None:
         on_error(ArticleError(f"{exc.filename}: cannot read folder ({exc.strerror or exc})"))
@@ -82,8 +125,10 @@ def iter_files(
             for root, dirs, files in os.walk(path, onerror=folder_error, followlinks=False):
                 dirs.sort()
                 for name in sorted(files):
-                    if name.endswith(SUFFIXES) and not name.startswith("."):
+                    if name.lower().endswith(SUFFIXES) and not name.startswith("."):
                         yield Path(root) / name
+                    elif on_skip is not None:
+                        on_skip(Path(root) / name)
         elif path.exists():
             yield path
         elif path.is_symlink():
@@ -94,19 +139,20 @@ def iter_files(
 
 def read_file(path: Path, on_error: Callable[[ArticleError], None] = _raise) -> Iterator[Article]:
     """Parse one file into articles; errors of single JSON items or lines go to ``on_error``."""
-    if path.suffix not in SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
         raise ArticleError(f"{path}: unsupported file type (use {', '.join(SUFFIXES)})")
     with _open(path) as handle:
         size = os.fstat(handle.fileno()).st_size
-        if path.suffix == ".jsonl":
+        if suffix == ".jsonl":
             yield from _read_jsonl(path, handle, on_error)
             return
-        limit = MAX_TEXT_BYTES if path.suffix == ".txt" else MAX_JSON_BYTES
+        limit = MAX_TEXT_BYTES if suffix == ".txt" else MAX_JSON_BYTES
         if size > limit:
-            raise ArticleError(_too_big(path, size, path.suffix))
+            raise ArticleError(_too_big(path, size, suffix))
         raw = _read(path, handle, limit)
     text = decode_bytes(raw, str(path))
-    if path.suffix == ".txt":
+    if suffix == ".txt":
         yield parse_txt(path, text)
         return
     try:
@@ -161,7 +207,7 @@ def _read(path: Path, handle: BinaryIO, limit: int) -> bytes:
     except OSError as exc:
         raise ArticleError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if len(raw) > limit:
-        raise ArticleError(_too_big(path, len(raw), path.suffix))
+        raise ArticleError(_too_big(path, len(raw), path.suffix.lower()))
     return raw
 
 
@@ -191,6 +237,8 @@ def decode_bytes(raw: bytes, where: str) -> str:
         raise ArticleError(
             f"{where}: not valid {name} text (byte {exc.start}); convert it to UTF-8"
         ) from None
+    if "\x00" in text:  # UTF-16 text holds NUL bytes, but not NUL characters
+        raise ArticleError(f"{where}: binary file, not text")
     if not text.strip():
         raise ArticleError(f"{where}: empty file")
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -285,13 +333,15 @@ def parse_txt(path: Path, text: str) -> Article:
     """First line the headline, the rest the body; a leading URL line is the article's URL.
 
     HTML (a saved web page) is converted to text first; its ``<h1>`` or ``<title>`` is the
-    headline.
+    headline. The text is cleaned (:func:`celebgraph.text.clean_text`).
     """
     if looks_like_html(text):
         text = html_to_text(text)
         if not text.strip():
             raise ArticleError(f"{path}: HTML page without text")
-    text = _clean(text)
+    text = clean_text(text)
+    if not text.strip():
+        raise ArticleError(f"{path}: empty file (nothing but control characters)")
     lines = text.strip().split("\n")
     url = None
     if re.fullmatch(r"https?://\S+", lines[0].strip()) and len(lines) > 1:
@@ -304,7 +354,8 @@ def parse_txt(path: Path, text: str) -> Article:
 
 
 def parse_object(item: object, where: str) -> Article:
-    """An article from a JSON object with ``id``, ``title``, ``text`` and optional fields."""
+    """An article from a JSON object with ``id``, ``title``, ``text`` and optional fields,
+    each cleaned (:func:`celebgraph.text.clean_text`)."""
     if not isinstance(item, dict):
         raise ArticleError(f"{where}: expected a JSON object, got {type(item).__name__}")
     for name in ("id", "text"):
@@ -315,14 +366,15 @@ def parse_object(item: object, where: str) -> Article:
         value = item.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
             raise ArticleError(f"{where}: field {name!r} must be a string")
-        fields[name] = None if value is None else _clean(str(value))
+        fields[name] = None if value is None else clean_text(str(value))
     if not (fields["id"] or "").strip():
         raise ArticleError(f"{where}: field 'id' is empty")
     text, title = fields["text"] or "", fields["title"] or ""
+    # Character references ("&#x202e;") are decoded here, so the text is cleaned again.
     if looks_like_html(text):
-        text = html_to_text(text)
+        text = clean_text(html_to_text(text))
     if looks_like_html(title):
-        title = " ".join(html_to_text(title).split())
+        title = " ".join(clean_text(html_to_text(title)).split())
     if not text.strip():
         raise ArticleError(f"{where}: field 'text' is empty")
     _check_length(where, title.strip(), text.strip())
@@ -335,11 +387,6 @@ def parse_object(item: object, where: str) -> Article:
         source=fields["source"],
         path=where,
     )
-
-
-def _clean(text: str) -> str:
-    """Lone surrogates (from JSON escapes) cannot be stored: they become U+FFFD."""
-    return _SURROGATES.sub("\ufffd", text)
 
 
 def _check_length(where: str, headline: str, body: str) -> None:

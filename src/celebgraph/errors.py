@@ -23,6 +23,15 @@ class StoreBusyError(StoreError):
     """The store stayed locked by another process for longer than the lock timeout."""
 
 
+class NoStoreError(StoreError):
+    """A reader was given a folder that holds no store (reading never creates one)."""
+
+
+class StoreDamagedError(StoreError):
+    """A file of the store is missing or damaged: the message names it and says how to get
+    the data back. Nothing more is written to such a store."""
+
+
 class QueryError(CelebgraphError):
     """A SPARQL query could not be parsed or run."""
 

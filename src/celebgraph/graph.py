@@ -18,14 +18,15 @@ evidence. Denied claims are edges only when ``status`` asks for them.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import itertools
-import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote
 
 import networkx as nx
@@ -33,6 +34,15 @@ import networkx as nx
 from celebgraph.api import select
 from celebgraph.errors import CelebgraphError
 from celebgraph.ontology import RELATIONS, Status
+from celebgraph.outputs import (
+    atomic_outputs,
+    check_path,
+    encodable,
+    json_bytes,
+    output_stream,
+    xml_text,
+)
+from celebgraph.store import is_store, open_store
 
 #: Relation families, most specific first: a relation's family is the first it belongs to.
 FAMILIES = ("family", "romantic", "social", "professional", "conflict", "incident")
@@ -41,6 +51,7 @@ STATUSES = tuple(s.value for s in Status)
 DEFAULT_STATUS = ("asserted", "reported")
 CENTRALITIES = ("degree", "pagerank", "betweenness")
 EXPORT_FORMATS = ("graphml", "gexf", "csv", "json")
+XML_FORMATS = ("graphml", "gexf")
 
 CLAIMS_QUERY = """
 SELECT ?claim ?doc ?subject ?subjectLabel ?relation ?object ?objectLabel ?status ?confidence
@@ -147,6 +158,10 @@ def to_networkx(
     (``["asserted"]`` is the fact layer); ``min_support``: articles that make the claim.
     """
     relations, statuses = _relations(relation), _statuses(status)
+    if not is_store(store):
+        # Opened once, read-only, for both queries below: they read the same state.
+        with open_store(store, read_only=True) as db:
+            return to_networkx(db, relation, status, min_confidence, min_support, aggregate)
     rows = [
         r
         for r in claims(store)
@@ -369,50 +384,67 @@ def _flat(value: object) -> object:
     return value
 
 
-def _flat_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    flat = nx.MultiDiGraph()
+def _flat_graph(graph: nx.MultiDiGraph, fmt: str) -> nx.MultiDiGraph:
+    """The graph with flat attributes and every text as ``fmt`` can hold it (see
+    :mod:`celebgraph.outputs`); refused if that would merge two people or two claims."""
+    clean = xml_text if fmt in XML_FORMATS else encodable
+
+    def text(value: object) -> object:
+        return clean(value) if isinstance(value, str) else value
+
+    def flat(data: dict) -> dict:
+        return {text(k): text(_flat(v)) for k, v in data.items()}
+
+    result = nx.MultiDiGraph()
     for node, data in graph.nodes(data=True):
-        flat.add_node(node, **{k: _flat(v) for k, v in data.items()})
+        result.add_node(text(node), **flat(data))
     for a, b, key, data in graph.edges(keys=True, data=True):
-        flat.add_edge(a, b, key=key, **{k: _flat(v) for k, v in data.items()})
-    return flat
+        result.add_edge(text(a), text(b), key=text(key), **flat(data))
+    if (len(result), result.number_of_edges()) != (len(graph), graph.number_of_edges()):
+        raise GraphError(
+            f"{fmt} cannot hold the characters that tell some people or claims apart;"
+            " export as json instead"
+        )
+    return result
 
 
-def export(graph: nx.MultiDiGraph, output, fmt: str) -> list[Path]:
+def export(graph: nx.MultiDiGraph, output: str | Path | BinaryIO, fmt: str) -> list[Path]:
     """Write ``graph`` as graphml, gexf, json (node-link) to a path or binary file, or as
-    csv (``nodes.csv`` and ``edges.csv``) into the folder ``output``. Returns the paths."""
+    csv (``nodes.csv`` and ``edges.csv``) into the folder ``output``. Returns the paths.
+
+    Files are written whole or not at all, and only over regular files (see
+    :mod:`celebgraph.outputs`). Every format reads back with networkx, ``json`` or ``csv``,
+    whatever the text: graphml and gexf leave out the characters XML 1.0 cannot hold, and
+    every format writes a lone surrogate as U+FFFD.
+    """
     if fmt not in EXPORT_FORMATS:
         raise GraphError(f"unknown graph format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
     if fmt == "csv":
         if not isinstance(output, str | Path):
             raise GraphError("csv export needs a folder: give -o FOLDER")
-        folder = Path(output)
+        folder = check_path(output, folder=True)
         folder.mkdir(parents=True, exist_ok=True)
-        flat = _flat_graph(graph)
+        paths = [folder / "nodes.csv", folder / "edges.csv"]
+        flat = _flat_graph(graph, fmt)
         node_keys = sorted({k for _, d in flat.nodes(data=True) for k in d})
         edge_keys = sorted({k for *_, d in flat.edges(keys=True, data=True) for k in d})
-        with (folder / "nodes.csv").open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+        with atomic_outputs(paths) as (nodes, edges):
+            writer = csv.writer(codecs.getwriter("utf-8")(nodes))
             writer.writerow(["id", *node_keys])
             writer.writerows(
                 [n, *(d.get(k, "") for k in node_keys)] for n, d in flat.nodes(data=True)
             )
-        with (folder / "edges.csv").open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = csv.writer(codecs.getwriter("utf-8")(edges))
             writer.writerow(["source", "target", "key", *edge_keys])
             writer.writerows(
                 [a, b, key, *(d.get(k, "") for k in edge_keys)]
                 for a, b, key, d in flat.edges(keys=True, data=True)
             )
-        return [folder / "nodes.csv", folder / "edges.csv"]
-    if fmt == "json":
-        data = json.dumps(nx.node_link_data(graph, edges="edges"), ensure_ascii=False, indent=1)
-        if isinstance(output, str | Path):
-            Path(output).write_text(data + "\n", encoding="utf-8")
+        return paths
+    with output_stream(output) as handle:
+        if fmt == "json":
+            handle.write(json_bytes(nx.node_link_data(graph, edges="edges")))
         else:
-            output.write(data.encode("utf-8") + b"\n")
-    elif fmt == "graphml":
-        nx.write_graphml(_flat_graph(graph), output)
-    else:
-        nx.write_gexf(_flat_graph(graph), output)
+            write = nx.write_graphml if fmt == "graphml" else nx.write_gexf
+            write(_flat_graph(graph, fmt), handle)
     return [Path(output)] if isinstance(output, str | Path) else []

@@ -133,7 +133,16 @@ def slugify(text: str) -> str:
 
 
 def article_iri(article_id: str) -> URIRef:
-    return RES["article/" + quote(article_id, safe="")]
+    """The article's IRI; a final ``.`` is percent-encoded, since Turtle and TriG readers
+    (rdflib among them) cannot read back a prefixed name that ends in an escaped dot.
+
+    >>> str(article_iri("gossip."))
+    'https://w3id.org/celebgraph/resource/article/gossip%2E'
+    """
+    segment = quote(article_id, safe="")
+    if segment.endswith("."):
+        segment = segment[:-1] + "%2E"
+    return RES["article/" + segment]
 
 
 def person_iri(slug: str) -> URIRef:

@@ -22,17 +22,32 @@ Results are parsed by pyoxigraph, so callers see the same terms as with the embe
 store. The store's own content (``export``, ``len``, ``count_graphs``) is the graphs
 whose names start with ``https://w3id.org/celebgraph/``: a shared server may hold other
 data (Virtuoso keeps its own system graphs, which queries without GRAPH also see).
+
+Every request is bounded: connecting, sending and reading the whole answer share one
+deadline (``$CELEBGRAPH_REMOTE_TIMEOUT`` seconds, default 60, or the ``timeout``
+argument), so a server that trickles bytes is cut off like one that says nothing; an
+answer is read in pieces and refused once it passes ``$CELEBGRAPH_REMOTE_MAX_BYTES``
+(default 256 MiB). An answer that is not HTTP, is cut short, is not in the format asked
+for, or does not bind what the query projects is a one-line :class:`QueryError` (a
+:class:`StoreError` for updates) naming the endpoint.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.client
+import io
+import math
 import os
 import re
+import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
-from typing import BinaryIO
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import BinaryIO, TypeVar
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -41,12 +56,17 @@ from celebgraph.errors import QueryError, StoreError
 from celebgraph.ontology import PREFIXES
 from celebgraph.rdf import Triple
 from celebgraph.store import QueryResult, replace_update, to_substitutions
+from celebgraph.text import printable
 
 UPDATE_URL_VAR = "CELEBGRAPH_UPDATE_URL"
 USER_VAR = "CELEBGRAPH_STORE_USER"
 PASSWORD_VAR = "CELEBGRAPH_STORE_PASSWORD"
-TIMEOUT_VAR = "CELEBGRAPH_HTTP_TIMEOUT"
-DEFAULT_TIMEOUT = 300.0
+TIMEOUT_VAR = "CELEBGRAPH_REMOTE_TIMEOUT"
+#: Seconds one request may take in all: connect, send, and read the whole answer.
+DEFAULT_TIMEOUT = 60.0
+MAX_BYTES_VAR = "CELEBGRAPH_REMOTE_MAX_BYTES"
+#: The largest answer read (bytes); a larger one is refused, never held whole.
+DEFAULT_MAX_BYTES = 256 * 2**20
 #: Graph names of celebgraph's own graphs (articles, people, ontology).
 GRAPH_ROOT = "https://w3id.org/celebgraph/"
 #: Rows per request when reading every quad (servers cap result sizes; Virtuoso at 10000).
@@ -55,6 +75,9 @@ PAGE = 10_000
 _RESULTS_JSON = "application/sparql-results+json"
 _ACCEPT_GRAPH = "application/n-triples, text/plain;q=0.9, text/turtle;q=0.8"
 _OWN_GRAPHS = f'FILTER(STRSTARTS(STR(?g), "{GRAPH_ROOT}"))'
+_CHUNK = 1 << 16
+_DETAIL = 500  # characters of a server's error page quoted in a message
+_T = TypeVar("_T")
 
 
 def is_remote(spec: object) -> bool:
@@ -109,11 +132,16 @@ _TOKEN = re.compile(
   | (?P<iri><[^<>"{}|^`\\\s]*>)
   | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
   | (?P<word>[A-Za-z_][\w\-.]*(?::[^\s{}();,]*)?|:[^\s{}();,]*)
-  | (?P<brace>\{)
+  | (?P<brace>[{}])
+  | (?P<paren>[()])
+  | (?P<star>\*)
     """,
     re.VERBOSE | re.DOTALL,
 )
 _FORMS = {"SELECT": "select", "ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
+_AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"}
+#: After the WHERE group, what lets an aggregate query answer other than one row.
+_ROW_MODIFIERS = {"GROUP", "HAVING", "LIMIT", "OFFSET", "VALUES"}
 
 
 def _scan(sparql: str) -> tuple[str | None, int | None]:
@@ -129,9 +157,50 @@ def _scan(sparql: str) -> tuple[str | None, int | None]:
                 form = _FORMS[word]
             elif word == "WHERE":
                 seen_where = True
-        elif kind == "brace" and form is not None and (seen_where or form in {"select", "ask"}):
+        elif (
+            kind == "brace"
+            and match.group() == "{"
+            and form is not None
+            and (seen_where or form in {"select", "ask"})
+        ):
             return form, match.end()
     return form, None
+
+
+def _projection(sparql: str) -> tuple[set[str] | None, bool]:
+    """The variables a SELECT query projects (None for ``SELECT *`` or another form), and
+    whether it answers exactly one row: aggregates only, no GROUP BY, HAVING, LIMIT, OFFSET
+    or trailing VALUES, as ``SELECT (COUNT(*) AS ?n) WHERE { ... }``."""
+    names: set[str] = set()
+    plain = star = aggregate = after_as = modified = False
+    parens = braces = 0
+    state = "before"  # then "select" (the projection), "where" (the group), "after"
+    for match in _TOKEN.finditer(sparql):
+        kind, text = match.lastgroup, match.group()
+        word = text.upper() if kind == "word" else ""
+        if kind == "brace":
+            braces += 1 if text == "{" else -1
+        if state == "before":
+            state = "select" if word == "SELECT" else state
+        elif state == "select":
+            if kind == "brace" or (parens == 0 and word in {"WHERE", "FROM"}):
+                state = "where"
+            elif kind == "paren":
+                parens += 1 if text == "(" else -1
+            elif kind == "star" and parens == 0:
+                star = True
+            elif kind == "var" and (parens == 0 or after_as):
+                names.add(text[1:])
+                plain = plain or parens == 0
+            aggregate = aggregate or word in _AGGREGATES
+            after_as = word == "AS"
+        elif state == "where" and braces == 0 and kind == "brace":
+            state = "after"
+        elif state == "after" and braces == 0:
+            modified = modified or word in _ROW_MODIFIERS
+    if state == "before" or star:
+        return None, False
+    return names, aggregate and not plain and not modified
 
 
 def with_values(sparql: str, bound: Mapping[ox.Variable, object]) -> str:
@@ -156,32 +225,46 @@ def _prologue() -> str:
     return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
 
 
+def _limit(value: float | None, name: str, var: str, default: float, unit: str) -> float:
+    """The argument ``name``'s ``value``, else ``$var``, else ``default``: a positive number."""
+    source, raw = (name, value) if value is not None else (var, os.environ.get(var, "").strip())
+    try:
+        number = float(raw) if raw != "" else default
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise StoreError(f"{source} must be a positive number of {unit}, not {raw!r}")
+    return number
+
+
+def _printable(text: str, limit: int = _DETAIL) -> str:
+    """Server-sent text for a one-line message: whitespace runs as one space, control
+    characters (ANSI escapes, CR) escaped, at most ``limit`` characters."""
+    return printable(" ".join(text.split())[:limit])
+
+
 class RemoteStore:
     """A celebgraph store on a SPARQL 1.1 query + update endpoint."""
 
-    def __init__(self, spec: str, timeout: float | None = None) -> None:
+    def __init__(
+        self, spec: str, timeout: float | None = None, max_bytes: int | None = None
+    ) -> None:
+        """Connect to nothing yet; ``timeout`` (seconds per request, connect to last byte)
+        defaults to ``$CELEBGRAPH_REMOTE_TIMEOUT`` or :data:`DEFAULT_TIMEOUT`, ``max_bytes``
+        (the largest answer) to ``$CELEBGRAPH_REMOTE_MAX_BYTES`` or
+        :data:`DEFAULT_MAX_BYTES`."""
         self.spec = spec
         self.path = _redact(spec)  # what messages name, like Store.path
         self.query_url, self.update_url, user, password = parse_spec(spec)
-        if timeout is None:
-            raw = os.environ.get(TIMEOUT_VAR, "").strip()
-            try:
-                timeout = float(raw) if raw else DEFAULT_TIMEOUT
-            except ValueError:
-                raise StoreError(
-                    f"{TIMEOUT_VAR} must be a number of seconds, not {raw!r}"
-                ) from None
-        self.timeout = timeout
-        handlers: list[urllib.request.BaseHandler] = []
+        self.timeout = _limit(timeout, "timeout", TIMEOUT_VAR, DEFAULT_TIMEOUT, "seconds")
+        self.max_bytes = int(
+            _limit(max_bytes, "max_bytes", MAX_BYTES_VAR, DEFAULT_MAX_BYTES, "bytes")
+        )
+        self._passwords = None
         if user is not None:
-            passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+            self._passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             for url in {self.query_url, self.update_url}:
-                passwords.add_password(None, url, user, password or "")
-            handlers += [
-                urllib.request.HTTPDigestAuthHandler(passwords),
-                urllib.request.HTTPBasicAuthHandler(passwords),
-            ]
-        self._opener = urllib.request.build_opener(*handlers)
+                self._passwords.add_password(None, url, user, password or "")
         self._closed = False
 
     # --- the Store interface ---------------------------------------------------------------
@@ -223,7 +306,8 @@ class RemoteStore:
         return count
 
     def query(self, sparql: str, substitutions: Mapping[str, object] | None = None) -> QueryResult:
-        """Run a query on the server; the answer is read fully and parsed by pyoxigraph."""
+        """Run a query on the server; the answer is read fully (within the time and size
+        bounds), checked against the query and parsed by pyoxigraph."""
         bound = to_substitutions(substitutions)
         if bound:
             sparql = with_values(sparql, bound)
@@ -234,26 +318,56 @@ class RemoteStore:
             else f"{_RESULTS_JSON}, application/sparql-results+xml;q=0.9"
         )
         body, media = self._post(self.query_url, {"query": _prologue() + sparql}, accept)
-        return self._parse(body, media)
+        return self._parse(body, media, sparql)
 
-    def _parse(self, body: bytes, media: str) -> QueryResult:
-        results_format = ox.QueryResultsFormat.from_media_type(media) if media else None
-        if results_format is not None:
-            try:
-                raw = ox.parse_query_results(body, results_format)
-            except SyntaxError as exc:
-                raise QueryError(f"{self.path} sent an unreadable answer: {exc}") from None
-            if isinstance(raw, ox.QueryBoolean):
-                return QueryResult("ask", bool(raw))  # type: ignore[arg-type]
-            return QueryResult("select", raw)
+    def _parse(self, body: bytes, media: str, sparql: str) -> QueryResult:
+        """The answer, read through once now so that a malformed one is a QueryError here
+        rather than a traceback wherever its rows are read; the result parses the same
+        bytes again as it is iterated, so rows cost no more memory than the answer."""
+        form, _ = _scan(sparql)
+        asked = {"select": "a SELECT", "ask": "an ASK", "graph": "a CONSTRUCT/DESCRIBE"}
+        what = f"{self.query_url} answered {asked.get(form, 'the')} query"
+        shown = repr(_printable(media)) if media else "no declared format"
+        if form != "graph":
+            results_format = ox.QueryResultsFormat.from_media_type(media) if media else None
+            if results_format is not None:
+                return self._results(body, results_format, form, sparql, what)
+            if form is not None:
+                raise QueryError(f"{what} in {shown}, not in SPARQL results")
         rdf_format = ox.RdfFormat.from_media_type(media) if media else None
         if rdf_format is None:
-            raise QueryError(f"{self.path} answered in an unknown format {media!r}")
-        try:
-            triples = [q.triple for q in ox.parse(body, rdf_format)]
-        except SyntaxError as exc:
-            raise QueryError(f"{self.path} sent an unreadable answer: {exc}") from None
-        return QueryResult("graph", triples)  # type: ignore[arg-type]
+            raise QueryError(f"{what} in {shown}, not in RDF")
+        _, problem = _read_through(lambda: sum(1 for _ in ox.parse(body, rdf_format)))
+        if problem:
+            raise QueryError(f"{what} with unreadable RDF: {problem}")
+        return QueryResult("graph", _Triples(body, rdf_format))  # type: ignore[arg-type]
+
+    def _results(
+        self,
+        body: bytes,
+        results_format: ox.QueryResultsFormat,
+        form: str | None,
+        sparql: str,
+        what: str,
+    ) -> QueryResult:
+        shape, problem = _read_through(lambda: _results_shape(body, results_format))
+        if problem:
+            raise QueryError(f"{what} with unreadable results: {problem}")
+        if isinstance(shape, bool):
+            if form not in {"ask", None}:
+                raise QueryError(f"{what} with a boolean, not rows")
+            return QueryResult("ask", shape)  # type: ignore[arg-type]
+        names, count = shape
+        if form not in {"select", None}:
+            raise QueryError(f"{what} with rows, not a boolean")
+        projected, one_row = _projection(sparql)
+        if projected is not None and names != projected:
+            listed = " ".join(f"?{n}" for n in sorted(names)) or "no variables"
+            wanted = " ".join(f"?{n}" for n in sorted(projected))
+            raise QueryError(f"{what} with {listed}, not the {wanted} it selects")
+        if one_row and count != 1:
+            raise QueryError(f"{what} with {count} rows; an aggregate without GROUP BY has one")
+        return QueryResult("select", ox.parse_query_results(body, results_format))
 
     def quads(self) -> Iterable[ox.Quad]:
         """Every quad of celebgraph's graphs, read in pages by (graph, subject).
@@ -269,20 +383,38 @@ class RemoteStore:
             if after is not None:
                 g, s = (str(ox.Literal(v)) for v in after)
                 where = f"FILTER(STR(?g) > {g} || (STR(?g) = {g} && STR(?s) > {s}))"
-            rows = [
+            terms = [
                 (row["g"], row["s"], row["p"], row["o"])
                 for row in self.query(
                     f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_OWN_GRAPHS} {where} }}"
                     f" ORDER BY STR(?g) STR(?s) LIMIT {PAGE}"
                 ).raw
             ]
+            rows = [self._quad(*t) for t in terms]
             if not rows:
                 return
-            last = (rows[-1][0].value, rows[-1][1].value)
-            whole = [r for r in rows if (r[0].value, r[1].value) != last] or rows
-            for g, s, p, o in whole:
-                yield ox.Quad(s, p, o, g)
-            after = (whole[-1][0].value, whole[-1][1].value)
+            last = (rows[-1].graph_name.value, rows[-1].subject.value)
+            whole = [q for q in rows if (q.graph_name.value, q.subject.value) != last] or rows
+            yield from whole
+            previous, after = after, (whole[-1].graph_name.value, whole[-1].subject.value)
+            if after == previous:  # the server ignored the FILTER: it would page forever
+                raise QueryError(f"{self.query_url} sent the same page of quads twice")
+
+    def _quad(self, g: object, s: object, p: object, o: object) -> ox.Quad:
+        """A row of :meth:`quads` as a quad, checked: in a celebgraph graph, with a node as
+        subject and an IRI as predicate."""
+        if not (
+            isinstance(g, ox.NamedNode)
+            and g.value.startswith(GRAPH_ROOT)
+            and isinstance(s, ox.NamedNode | ox.BlankNode)
+            and isinstance(p, ox.NamedNode)
+            and o is not None
+        ):
+            raise QueryError(
+                f"{self.query_url} answered a row that is not a quad of a celebgraph graph:"
+                f" {_printable(' '.join(str(t) for t in (s, p, o, g)))}"
+            )
+        return ox.Quad(s, p, o, g)
 
     def export(self, output: BinaryIO, fmt: str) -> None:
         """Write celebgraph's graphs in ``fmt``, as :meth:`Store.export` does."""
@@ -305,16 +437,24 @@ class RemoteStore:
         )
 
     def _count(self, sparql: str) -> int:
-        (row,) = list(self.query(sparql).raw)
-        return int(row["n"].value)
+        (row,) = self.query(sparql).raw  # one row: the query is an aggregate
+        value = row["n"]
+        if not (isinstance(value, ox.Literal) and value.value.isdigit()):
+            raise QueryError(f"{self.query_url} answered a count with {_printable(str(value))}")
+        return int(value.value)
 
     # --- HTTP -------------------------------------------------------------------------------
 
     def _post(
         self, url: str, form: dict[str, str], accept: str, error: type[Exception] = QueryError
     ) -> tuple[bytes, str]:
+        """POST a form to ``url``: the answer's body and media type, read within
+        :attr:`timeout` seconds in all and at most :attr:`max_bytes` long. Every failure is
+        one line naming the URL: a :class:`StoreError` when the server cannot be reached or
+        does not finish in time, else ``error``."""
         if self._closed:
             raise StoreError(f"store {self.path} is closed")
+        where = _redact(url)
         data = urllib.parse.urlencode(form).encode("utf-8")
         request = urllib.request.Request(
             url,
@@ -326,19 +466,191 @@ class RemoteStore:
                 "User-Agent": "celebgraph",
             },
         )
+        handlers: list[urllib.request.BaseHandler] = [_Deadline(self.timeout)]
+        if self._passwords is not None:  # new handlers each time: Digest keeps state
+            handlers += [
+                urllib.request.HTTPDigestAuthHandler(self._passwords),
+                urllib.request.HTTPBasicAuthHandler(self._passwords),
+            ]
+        timed_out = StoreError(
+            f"{where}: no complete answer within {self.timeout:g} s; check the server,"
+            f" or set {TIMEOUT_VAR} to wait longer"
+        )
         try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                body = response.read()
-                media = response.headers.get_content_type() if response.headers else ""
-                return body, media
+            with urllib.request.build_opener(*handlers).open(request) as response:
+                declared = response.headers["Content-Type"]  # no header: not text/plain
+                media = response.headers.get_content_type() if declared else ""
+                return self._read(response, where, error), media
         except urllib.error.HTTPError as exc:
-            detail = " ".join(exc.read().decode("utf-8", "replace").split())[:500]
+            detail = ""
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                detail = _printable(exc.read(4 * _DETAIL).decode("utf-8", "replace"))
             if exc.code in {401, 403}:
                 raise StoreError(
-                    f"{_redact(url)} refused the request ({exc.code}): check the credentials"
+                    f"{where} refused the request ({exc.code}): check the credentials"
                     f" (user info in the URL, or {USER_VAR}/{PASSWORD_VAR}) {detail}"
                 ) from None
-            raise error(f"{_redact(url)} failed ({exc.code}): {detail}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise StoreError(f"cannot reach store {_redact(url)}: {reason}") from None
+            raise error(f"{where} failed ({exc.code}): {detail}") from None
+        except TimeoutError:
+            raise timed_out from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise timed_out from None
+            reason = _printable(str(exc.reason))
+            raise StoreError(f"cannot reach store {where}: {reason}") from None
+        except http.client.IncompleteRead as exc:
+            raise error(
+                f"{where}: the answer was cut short after {len(exc.partial)} bytes;"
+                " check the server"
+            ) from None
+        except http.client.HTTPException as exc:  # before OSError: RemoteDisconnected is both
+            reason = _printable(str(exc) or type(exc).__name__, 80)
+            raise error(f"{where} did not answer in HTTP: {reason}") from None
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot reach store {where}: {_printable(str(exc))}") from None
+
+    def _read(
+        self, response: http.client.HTTPResponse, where: str, error: type[Exception]
+    ) -> bytes:
+        """The body, read in pieces and given up as soon as it passes :attr:`max_bytes`."""
+        expected = response.length  # None without a Content-Length (chunked, or until close)
+        too_large = error(
+            f"{where}: the answer is larger than {self.max_bytes} bytes; ask for less"
+            f" (LIMIT), or set {MAX_BYTES_VAR} higher"
+        )
+        if expected is not None and expected > self.max_bytes:
+            raise too_large
+        # A BytesIO's getvalue() is its buffer, not a copy, and pyoxigraph reads bytes in
+        # place (a bytearray it would copy): the answer is in memory once.
+        body = io.BytesIO()
+        while chunk := response.read(_CHUNK):
+            body.write(chunk)
+            if body.tell() > self.max_bytes:
+                raise too_large
+        if expected is not None and body.tell() < expected:
+            raise error(
+                f"{where}: the answer was cut short after {body.tell()} of {expected} bytes;"
+                " check the server"
+            )
+        return body.getvalue()
+
+
+def _read_through(read: Callable[[], _T]) -> tuple[_T | None, str]:
+    """``read()`` (a pass through an answer) and "", or None and why the answer is malformed.
+
+    The caller raises, not this: the error's traceback would keep the parser alive, and
+    pyoxigraph's result iterators must not be freed on another thread.
+    """
+    try:
+        return read(), ""
+    except (SyntaxError, ValueError) as exc:
+        return None, _printable(str(exc))
+
+
+def _results_shape(
+    body: bytes, results_format: ox.QueryResultsFormat
+) -> bool | tuple[set[str], int]:
+    """A SPARQL results answer read through: its boolean, or its variables and row count."""
+    raw = ox.parse_query_results(body, results_format)
+    if isinstance(raw, ox.QueryBoolean):
+        return bool(raw)
+    return {v.value for v in raw.variables}, sum(1 for _ in raw)
+
+
+class _Triples:
+    """The triples of a graph answer, parsed from its bytes each time they are iterated."""
+
+    def __init__(self, body: bytes, rdf_format: ox.RdfFormat) -> None:
+        self._body = body
+        self._format = rdf_format
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        return (quad.triple for quad in ox.parse(self._body, self._format))
+
+
+# --- HTTP with one deadline per request ---------------------------------------------------
+
+
+class _Deadline(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    """Opens http(s) connections whose connect, send and every read (status line, headers,
+    body) wait at most until one deadline: a socket timeout alone bounds each wait, so a
+    server sending a byte every few seconds would never be timed out."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def left(self) -> float:
+        """Seconds left; TimeoutError once there are none."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no complete answer within {self.seconds:g} s")
+        return left
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_Connection, deadline=self), req)
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_SecureConnection, deadline=self), req)
+
+
+class _Bounded:
+    """An ``http.client`` connection (mixed in first) that keeps to a :class:`_Deadline`."""
+
+    sock: socket.socket | None
+    timeout: float
+
+    def __init__(self, *args: object, deadline: _Deadline, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+        self.response_class = functools.partial(_Response, deadline=deadline)
+
+    def connect(self) -> None:
+        self.timeout = self.deadline.left()
+        super().connect()  # type: ignore[misc]
+
+    def send(self, data: object) -> None:
+        if self.sock is not None:
+            self.sock.settimeout(self.deadline.left())
+        super().send(data)  # type: ignore[misc]
+
+
+class _Connection(_Bounded, http.client.HTTPConnection):
+    """HTTP within a deadline."""
+
+
+class _SecureConnection(_Bounded, http.client.HTTPSConnection):
+    """HTTPS within a deadline (the TLS handshake within the time left at connect)."""
+
+
+class _Response(http.client.HTTPResponse):
+    """A response whose socket reads go through :class:`_DeadlineReader`."""
+
+    def __init__(
+        self, sock: socket.socket, *args: object, deadline: _Deadline, **kwargs: object
+    ) -> None:
+        super().__init__(sock, *args, **kwargs)
+        # Nothing is read yet, so the buffered reader can give up its raw stream unharmed.
+        self.fp = io.BufferedReader(_DeadlineReader(self.fp.detach(), sock, deadline))
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket stream that, before each read, shortens the socket timeout to what is left."""
+
+    def __init__(self, raw: io.RawIOBase, sock: socket.socket, deadline: _Deadline) -> None:
+        super().__init__()
+        self._raw = raw
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int | None:
+        self._sock.settimeout(self._deadline.left())
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()

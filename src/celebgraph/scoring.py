@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from celebgraph.annotations import Gold, GoldRow, Key, relation_key
-from celebgraph.extract.names import normalize
+from celebgraph.extraction.names import normalize
 from celebgraph.models import Extraction
 from celebgraph.ontology import CG, PEOPLE_GRAPH, RELATIONS, Status, article_iri
 from celebgraph.rdf import article_triples, people_labels, people_triples

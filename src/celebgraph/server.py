@@ -50,8 +50,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 
-from celebgraph.errors import StoreError
+from celebgraph.errors import StoreBusyError, StoreError
 from celebgraph.ontology import PREFIXES
+from celebgraph.store import open_database
 
 #: Largest request body accepted (a query or an update), in bytes.
 MAX_BODY = 1 << 20
@@ -219,13 +220,11 @@ class _StoreHandle:
         self.db = self._open()
 
     def _open(self) -> ox.Store:
-        if self.writable:
-            Path(self.path).mkdir(parents=True, exist_ok=True)
-            return ox.Store(self.path)
-        if not (Path(self.path) / "CURRENT").is_file():
-            raise OSError(f"no celebgraph store at {self.path}: run `celebgraph ingest` first")
-        self.signature = _store_signature(self.path)
-        return ox.Store.read_only(self.path)
+        if not self.writable:
+            self.signature = _store_signature(self.path)
+        # With the checks and one-line errors of every opening (a missing or damaged file
+        # is named); read-only, nothing in the folder is created or changed.
+        return open_database(self.path, read_only=not self.writable)
 
     def get(self) -> ox.Store:
         if not self.writable and _store_signature(self.path) != self.signature:
@@ -341,11 +340,8 @@ def _worker_main(conn: Any, path: str, writable: bool) -> None:
     """A query worker: opens the store, then answers jobs from ``conn`` until it closes."""
     try:
         handle = _StoreHandle(path, writable)
-    except OSError as exc:
-        message = _one_line(exc)
-        if "lock" in message.lower():
-            message = "it is in use by another celebgraph process; wait for it to finish"
-        conn.send(("startup-error", f"cannot open store {path}: {message}"))
+    except StoreError as exc:
+        conn.send(("startup-error", _one_line(exc)))
         return
     conn.send(("ready",))
     while True:
@@ -360,6 +356,8 @@ def _worker_main(conn: Any, path: str, writable: bool) -> None:
             reply = run(handle, job)
         except SyntaxError as exc:
             reply = ("error", 400, f"invalid SPARQL: {_one_line(exc)}")
+        except StoreError as exc:  # reopening the store after a write (see _StoreHandle)
+            reply = ("error", 503 if isinstance(exc, StoreBusyError) else 500, _one_line(exc))
         except (OSError, RuntimeError) as exc:
             reply = ("error", 500, f"query failed: {_one_line(exc)}")
         except Exception as exc:

@@ -5,12 +5,21 @@ article replaces that graph in one transaction, so re-ingesting is idempotent an
 leaves either the old or the new version of the article, never half of one. Queries see
 the union of all graphs as their default graph.
 
-One process (or thread) at a time may hold a store open: the database takes an exclusive
-lock. Opening a store that another process holds waits, retrying, for up to
-``$CELEBGRAPH_LOCK_TIMEOUT`` seconds (default 30), then raises :class:`StoreBusyError`.
-Hold a store only as long as needed: :func:`celebgraph.ingest` opens it just to write a
-few seconds' worth of articles at a time, and queries open it for the query only, so that
-readers and writers take turns.
+One writer at a time may hold a store open: the database takes an exclusive lock. Readers
+(``Store(path, read_only=True)``: queries, exports, stats, the graph commands, the SPARQL
+server) open it read-only and share a lock that keeps writers out while they read. Opening
+a store that is held waits, retrying, for up to ``$CELEBGRAPH_LOCK_TIMEOUT`` seconds
+(default 30), then raises :class:`StoreBusyError`. Hold a store only as long as needed:
+:func:`celebgraph.ingest` opens it just to write a few seconds' worth of articles at a
+time, and queries open it for the query only, so that readers and writers take turns.
+
+Reading never changes the store folder: a read-only opening creates, repairs and deletes
+nothing (so it also works while the disk is full), and a folder without a store is refused
+(:class:`NoStoreError`) rather than created. A missing or damaged file is refused by
+readers and writers alike with one line naming it (:class:`StoreDamagedError`), and so is
+damage found later, when a read or a write meets it: RocksDB checks every block it reads
+against its checksum, but pyoxigraph offers no check of the whole store, so damage in a
+part no read touches shows when a write (its compaction) reads it.
 
 User text never needs to be pasted into SPARQL: pass it as ``substitutions`` (a variable
 name → value; a plain ``str`` becomes a string literal), which binds the variable to the
@@ -19,12 +28,15 @@ value without any parsing.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import math
 import os
 import re
+import struct
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -32,7 +44,13 @@ from typing import TYPE_CHECKING, BinaryIO
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
-from celebgraph.errors import QueryError, StoreBusyError, StoreError
+from celebgraph.errors import (
+    NoStoreError,
+    QueryError,
+    StoreBusyError,
+    StoreDamagedError,
+    StoreError,
+)
 from celebgraph.ontology import PREFIXES, SCHEMA
 from celebgraph.rdf import Triple
 
@@ -69,18 +87,21 @@ def default_store_spec() -> str | Path:
     return os.environ.get(ENV_VAR) or default_store_path()
 
 
-def open_store(spec: str | Path | None = None, timeout: float | None = None):
+def open_store(
+    spec: str | Path | None = None, timeout: float | None = None, read_only: bool = False
+):
     """Open the store a spec names: an ``http://`` or ``https://`` URL is a SPARQL 1.1
     endpoint (a :class:`celebgraph.remote.RemoteStore`, see there for the update URL and
-    credentials); anything else is a folder of the embedded :class:`Store`. ``None`` means
-    ``$CELEBGRAPH_STORE``, else the default folder."""
+    credentials); anything else is a folder of the embedded :class:`Store`, opened
+    read-only if ``read_only``. ``None`` means ``$CELEBGRAPH_STORE``, else the default
+    folder."""
     from celebgraph.remote import RemoteStore, is_remote
 
     if spec is None:
         spec = default_store_spec()
     if is_remote(spec):
         return RemoteStore(str(spec), timeout=timeout)
-    return Store(spec, timeout=timeout)
+    return Store(spec, timeout=timeout, read_only=read_only)
 
 
 def default_store_path() -> Path:
@@ -105,7 +126,203 @@ def lock_timeout() -> float:
     return value
 
 
-_HOLDER_THREAD = re.compile(r"lock hold by current process.*?acquiring thread (\d+)")
+# --- opening: locks, checks, errors --------------------------------------------------------
+
+#: Serialises, within this process, taking and releasing store locks (see _FileLock).
+_OPEN_LOCK = threading.Lock()
+#: Store folders (resolved) a Store of this process holds read-write → the holding thread.
+_WRITERS: dict[Path, int] = {}
+
+try:
+    import fcntl
+
+    _OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", None)
+except ImportError:  # not a POSIX system
+    _OFD_SETLK = None
+
+#: What to do about a damaged store, said in every StoreDamagedError.
+RESTORE = (
+    "restore the store folder from a backup, or load an export into a new folder"
+    " (celebgraph load FILE --store NEW)"
+)
+
+
+class _HeldError(Exception):
+    """The store is held: by ``thread`` of this process (a writer), or by another process."""
+
+    def __init__(self, thread: int | None = None) -> None:
+        super().__init__(thread)
+        self.thread = thread
+
+
+class _FileLock:
+    """A lock of ours on the store's ``LOCK`` file: shared by readers, or held by a writer
+    while it checks the folder (RocksDB then takes the file's lock itself).
+
+    RocksDB's writer takes an exclusive POSIX lock on that file. An open file description
+    lock (Linux) conflicts with it, in this process too, while readers share theirs, and it
+    is released only with its own descriptor. (A plain POSIX lock would not do: closing any
+    descriptor of the file drops every POSIX lock of the process on it, a writer's
+    included; so ``LOCK`` is never opened while a writer of this process holds the store,
+    see ``_WRITERS``.) Without such locks, or without a ``LOCK`` file (a new folder, or one
+    copied from elsewhere), none is taken.
+    """
+
+    def __init__(self, fd: int | None) -> None:
+        self.fd = fd
+
+    @classmethod
+    def take(cls, path: Path, shared: bool) -> _FileLock:
+        if _OFD_SETLK is None:
+            return cls(None)
+        try:
+            fd = os.open(path / "LOCK", (os.O_RDONLY if shared else os.O_RDWR) | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
+            return cls(None)
+        except OSError as exc:
+            raise StoreError(f"cannot open store {path}: {exc.strerror}") from None
+        kind = fcntl.F_RDLCK if shared else fcntl.F_WRLCK
+        # struct flock: l_type, l_whence, l_start, l_len (0: the whole file), l_pid (0).
+        request = struct.pack("hhqqi4x", kind, os.SEEK_SET, 0, 0, 0)
+        try:
+            fcntl.fcntl(fd, _OFD_SETLK, request)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise _HeldError() from None
+            raise StoreError(f"cannot lock store {path}: {exc.strerror}") from None
+        return cls(fd)
+
+    def release(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+def _damage_error(file: Path, problem: str) -> StoreDamagedError:
+    return StoreDamagedError(f"{file}: {problem}; the store is damaged: {RESTORE}")
+
+
+def _holds_data(path: Path) -> bool:
+    """Are there RocksDB files that hold data, or say where it is, in ``path``?"""
+    return any(
+        entry.name.endswith((".sst", ".log")) or entry.name.startswith("MANIFEST-")
+        for entry in os.scandir(path)
+    )
+
+
+def _check_folder(path: Path, read_only: bool) -> None:
+    """Refuse what must not be opened: a folder without a store, for a reader; a store whose
+    ``CURRENT`` file is gone, for anyone (RocksDB would start a new, empty database there
+    and delete every data file)."""
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"cannot open store {path}: it is a file, not a store folder")
+    if (path / "CURRENT").is_file():
+        return
+    if path.is_dir() and _holds_data(path):
+        raise _damage_error(path / "CURRENT", "missing")
+    if read_only:
+        state = "the folder holds no store" if path.exists() else "the folder does not exist"
+        raise NoStoreError(
+            f"no celebgraph store at {path}: {state}; ingest articles into it"
+            f" (celebgraph ingest ARTICLES --store {path}) or load an export (celebgraph load)"
+        )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _damage_in(path: Path, exc: BaseException) -> StoreDamagedError | None:
+    """The missing or damaged file of the store at ``path`` that pyoxigraph's error reports,
+    named in one line; None for any other error."""
+    message = _one_line(exc)
+    files = re.findall(re.escape(str(path)) + r"/([^\s:/]+)", message)
+    if "CURRENT file" in message:
+        files.insert(0, "CURRENT")
+    if files and ("No such file" in message or isinstance(exc, FileNotFoundError)):
+        return _damage_error(path / files[0], "missing")
+    if "corrupt" in message.lower():
+        detail = re.sub(r"\s*The file \S+ may be corrupted\.", "", message)
+        detail = re.sub(r"^(Corruption: )+", "", detail)
+        return _damage_error(path / files[0] if files else path, f"damaged ({detail})")
+    return None
+
+
+def _attempt(path: Path, read_only: bool, register: bool) -> tuple[ox.Store, _FileLock | None]:
+    """One try at opening the store; :class:`_HeldError` while someone else holds it."""
+    with _OPEN_LOCK:
+        holder = _WRITERS.get(path.resolve())
+        if holder is not None:
+            raise _HeldError(holder)
+        # The folder is checked under the store's lock: a store that a writer is creating
+        # right now (no CURRENT file yet) is waited for, not taken for a damaged one.
+        lock = _FileLock.take(path, shared=read_only)
+        try:
+            try:
+                _check_folder(path, read_only)
+                if not read_only:
+                    lock.release()
+                    path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot open store {path}: {exc.strerror or exc}") from None
+            try:
+                db = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+            except (OSError, RuntimeError) as exc:
+                # RocksDB's "While lock file: PATH/LOCK: Resource temporarily unavailable".
+                if isinstance(exc, OSError) and re.search(r"\block\b", str(exc), re.IGNORECASE):
+                    raise _HeldError() from None
+                raise _damage_in(path, exc) or StoreError(
+                    f"cannot open store {path}: {_one_line(exc)}"
+                ) from None
+        except BaseException:
+            lock.release()
+            raise
+        if not read_only:
+            if register:
+                _WRITERS[path.resolve()] = threading.get_ident()
+            return db, None
+        return db, lock
+
+
+def _open_waiting(
+    path: Path, read_only: bool, timeout: float | None, register: bool
+) -> tuple[ox.Store, _FileLock | None]:
+    """Open the store, waiting up to ``timeout`` seconds while it is held."""
+    timeout = lock_timeout() if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            return _attempt(path, read_only, register)
+        except _HeldError as held:
+            if held.thread == threading.get_ident():
+                raise StoreBusyError(
+                    f"cannot open store {path}: it is already open in this thread;"
+                    " close it first, or pass the open Store instead of its path"
+                ) from None
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise StoreBusyError(
+                f"cannot open store {path}: it is in use by another celebgraph"
+                f" process (waited {timeout:g} s); wait for it to finish, or set"
+                f" {LOCK_TIMEOUT_VAR} to wait longer"
+            )
+        time.sleep(min(delay, left))
+        delay = min(delay * 2, 0.2)
+
+
+def open_database(
+    path: str | Path, read_only: bool = True, timeout: float | None = None
+) -> ox.Store:
+    """A bare pyoxigraph handle on a store folder, for code that needs pyoxigraph's own
+    query options (the SPARQL server), opened with the checks, waiting and one-line errors
+    of :class:`Store`. A read-only handle keeps no lock once open: reading on while a writer
+    writes is the caller's choice (the server reopens when the files change)."""
+    db, lock = _open_waiting(Path(path), read_only, timeout, register=False)
+    if lock is not None:
+        lock.release()
+    return db
 
 
 def to_oxigraph(term: URIRef | Literal | BNode) -> ox.NamedNode | ox.Literal | ox.BlankNode:
@@ -197,7 +414,8 @@ def _forget_people(graph: ox.NamedNode, add) -> list[str]:
 
 
 def dump(db: ox.Store, output: BinaryIO, fmt: str) -> None:
-    """Write a pyoxigraph store in ``fmt`` (see :data:`RDF_FORMATS`)."""
+    """Write a pyoxigraph store in ``fmt`` (see :data:`RDF_FORMATS`); RDF/XML leaves out of
+    literals the characters XML 1.0 cannot hold (see :func:`celebgraph.outputs.xml_text`)."""
     try:
         rdf_format, keeps_graphs = RDF_FORMATS[fmt]
     except KeyError:
@@ -210,6 +428,10 @@ def dump(db: ox.Store, output: BinaryIO, fmt: str) -> None:
         triples = db.query(
             "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
         )
+        if rdf_format is ox.RdfFormat.RDF_XML:  # XML 1.0 cannot hold every character
+            from celebgraph.outputs import xml_triples
+
+            triples = xml_triples(triples)
         prefixes = PREFIXES if rdf_format is ox.RdfFormat.TURTLE else None
         ox.serialize(triples, output, rdf_format, prefixes=prefixes)
 
@@ -231,38 +453,21 @@ class Store:
     0
     """
 
-    def __init__(self, path: str | Path | None = None, timeout: float | None = None) -> None:
+    def __init__(
+        self, path: str | Path | None = None, timeout: float | None = None, read_only: bool = False
+    ) -> None:
         """Open (or create) the store at ``path``; wait up to ``timeout`` seconds (default
-        ``$CELEBGRAPH_LOCK_TIMEOUT`` or 30) while another process holds it."""
+        ``$CELEBGRAPH_LOCK_TIMEOUT`` or 30) while another process holds it.
+
+        ``read_only`` opens an existing store for reading only: nothing in the folder is
+        created or changed, and readers share the store while writers wait for them.
+        """
         self._db = None
+        self.read_only = read_only
+        self._damaged = False  # damage found: no flush on close, it could only fail again
         self.path = Path(path) if path is not None else default_store_path()
-        timeout = lock_timeout() if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        delay = 0.01
-        while True:
-            try:
-                self.path.mkdir(parents=True, exist_ok=True)
-                self._db = ox.Store(str(self.path))
-                return
-            except OSError as exc:
-                message = " ".join(str(exc).split())
-                if "lock" not in message.lower():
-                    raise StoreError(f"cannot open store {self.path}: {message}") from None
-                holder = _HOLDER_THREAD.search(message)
-                if holder and int(holder.group(1)) == threading.get_ident():
-                    raise StoreBusyError(
-                        f"cannot open store {self.path}: it is already open in this thread;"
-                        " close it first, or pass the open Store instead of its path"
-                    ) from None
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise StoreBusyError(
-                    f"cannot open store {self.path}: it is in use by another celebgraph"
-                    f" process (waited {timeout:g} s); wait for it to finish, or set"
-                    f" {LOCK_TIMEOUT_VAR} to wait longer"
-                )
-            time.sleep(min(delay, left))
-            delay = min(delay * 2, 0.2)
+        self._key = self.path.resolve()  # its key in _WRITERS
+        self._db, self._lock = _open_waiting(self.path, read_only, timeout, register=True)
 
     def __enter__(self) -> Store:
         return self
@@ -273,13 +478,23 @@ class Store:
     def close(self) -> None:
         """Flush and release the store (and its lock); closing twice is harmless."""
         db, self._db = getattr(self, "_db", None), None
-        if db is not None:
-            try:
+        if db is None:
+            return
+        try:
+            if not (self.read_only or self._damaged):
                 db.flush()
-            except OSError as exc:
-                raise StoreError(f"cannot flush store {self.path}: {exc}") from None
-            finally:
-                del db  # the last reference: the database closes and its lock is released
+        except (OSError, RuntimeError) as exc:
+            raise self._damage(exc) or StoreError(
+                f"cannot flush store {self.path}: {_one_line(exc)}"
+            ) from None
+        finally:
+            del db  # the last reference: the database closes and its lock is released
+            with _OPEN_LOCK:
+                if self.read_only:
+                    self._lock.release()
+                else:
+                    _WRITERS.pop(self._key, None)
+            if not self.read_only:
                 # RocksDB starts a new information log at every opening and keeps the old
                 # ones (~140 kB each); an ingest reopens the store every few seconds.
                 for log in self.path.glob("LOG.old.*"):
@@ -289,10 +504,28 @@ class Store:
     def closed(self) -> bool:
         return self._db is None
 
-    def _handle(self) -> ox.Store:
+    def _handle(self, write: bool = False) -> ox.Store:
         if self._db is None:
             raise StoreError(f"store {self.path} is closed")
+        if write and self.read_only:
+            raise StoreError(f"store {self.path} is open read-only: open it to write to it")
         return self._db
+
+    def _damage(self, exc: BaseException) -> StoreDamagedError | None:
+        """The damage ``exc`` reports, if it does (then closing flushes nothing)."""
+        damage = _damage_in(self.path, exc)
+        self._damaged = self._damaged or damage is not None
+        return damage
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Turn the errors met while reading this store (its query results are read lazily)
+        into one line: a damaged or missing file is a :class:`StoreDamagedError`, anything
+        else a :class:`QueryError`."""
+        try:
+            yield
+        except (OSError, RuntimeError) as exc:
+            raise self._damage(exc) or QueryError(f"query failed: {_one_line(exc)}") from None
 
     def replace_graph(
         self,
@@ -312,9 +545,11 @@ class Store:
         except ValueError as exc:  # a term pyoxigraph cannot represent
             raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
         try:
-            self._handle().update(update)
-        except (OSError, SyntaxError) as exc:
-            raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
+            self._handle(write=True).update(update)
+        except (OSError, RuntimeError, SyntaxError) as exc:
+            raise self._damage(exc) or StoreError(
+                f"cannot write graph {graph} to {self.path}: {exc}"
+            ) from None
         return count
 
     def query(self, sparql: str, substitutions: Mapping[str, object] | None = None) -> QueryResult:
@@ -326,18 +561,18 @@ class Store:
         """
         bound = to_substitutions(substitutions)
         try:
-            raw = self._handle().query(
-                sparql, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=bound
-            )
+            with self.reading():
+                raw = self._handle().query(
+                    sparql, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=bound
+                )
         except SyntaxError as exc:
             raise QueryError(f"invalid SPARQL: {' '.join(str(exc).split())}") from None
-        except OSError as exc:
-            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from None
-        except RuntimeError as exc:
-            message = " ".join(str(exc).split())
-            if bound and "projection" in message:
-                message += " (a substituted variable must be in the SELECT clause)"
-            raise QueryError(f"query failed: {message}") from None
+        except QueryError as exc:
+            if bound and "projection" in str(exc):
+                raise QueryError(
+                    f"{exc} (a substituted variable must be in the SELECT clause)"
+                ) from None
+            raise
         if isinstance(raw, ox.QueryBoolean):
             return QueryResult("ask", raw)
         if isinstance(raw, ox.QueryTriples):
@@ -346,7 +581,13 @@ class Store:
 
     def export(self, output: BinaryIO, fmt: str) -> None:
         """Write the whole store in ``fmt`` (see :data:`RDF_FORMATS`)."""
-        dump(self._handle(), output, fmt)
+        try:
+            dump(self._handle(), output, fmt)
+        except (OSError, RuntimeError) as exc:
+            damage = self._damage(exc)
+            if damage is None and isinstance(exc, OSError):
+                raise  # the output's own error (a full disk, a closed pipe), for its writer
+            raise damage or StoreError(f"cannot read store {self.path}: {_one_line(exc)}") from None
 
     def load_files(self, paths: Iterable[str | Path], jobs: int | None = None) -> LoadReport:
         """Bulk-load N-Quads, TriG or JSON-LD files on ``jobs`` threads (see
@@ -354,15 +595,17 @@ class Store:
         from celebgraph.bulk import load_files
 
         try:
-            return load_files(self._handle(), paths, jobs)
-        except (OSError, SyntaxError) as exc:
-            raise StoreError(f"cannot load into {self.path}: {exc}") from None
+            return load_files(self._handle(write=True), paths, jobs)
+        except (OSError, RuntimeError, SyntaxError) as exc:
+            raise self._damage(exc) or StoreError(f"cannot load into {self.path}: {exc}") from None
 
     def check(self) -> None:
         """Nothing to check once open (a remote store checks it can reach its server)."""
 
     def count_graphs(self) -> int:
-        return sum(1 for _ in self._handle().named_graphs())
+        with self.reading():
+            return sum(1 for _ in self._handle().named_graphs())
 
     def __len__(self) -> int:
-        return len(self._handle())
+        with self.reading():
+            return len(self._handle())

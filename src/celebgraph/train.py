@@ -26,11 +26,11 @@ import numpy as np
 from celebgraph.annotations import Gold, GoldRow, Key, locate, relation_key
 from celebgraph.articles import load_articles
 from celebgraph.errors import CelebgraphError
-from celebgraph.extract.candidates import Pair
-from celebgraph.extract.decide import DEFAULT_LAYER, article_claims, pair_readings
-from celebgraph.extract.names import normalize
-from celebgraph.extract.pipeline import Extractor, release
-from celebgraph.extract.relations import RelationModel, label_of
+from celebgraph.extraction.candidates import Pair
+from celebgraph.extraction.decide import DEFAULT_LAYER, article_claims, pair_readings
+from celebgraph.extraction.names import normalize
+from celebgraph.extraction.pipeline import Extractor, release
+from celebgraph.extraction.relations import RelationModel, label_of
 from celebgraph.models import Article, Claim, Entity, Extraction
 from celebgraph.ontology import RELATIONS
 

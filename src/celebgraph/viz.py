@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
+from typing import BinaryIO
 
 import networkx as nx
 from pyvis.network import Network
@@ -29,6 +30,7 @@ from pyvis.network import Network
 from celebgraph.graph import FAMILIES, STATUSES, communities, ego, find_person, to_networkx
 from celebgraph.layout import SEED, layout
 from celebgraph.ontology import RELATIONS
+from celebgraph.outputs import check_path, output_stream
 
 #: Edge colours by relation family (colour-blind-safe Okabe–Ito palette).
 FAMILY_COLORS = {
@@ -211,7 +213,7 @@ def to_html(
 
 def visualize(
     store,
-    output: str | Path,
+    output: str | Path | BinaryIO,
     center: str | None = None,
     depth: int = 2,
     relation: Iterable[str] | None = None,
@@ -219,7 +221,11 @@ def visualize(
     min_confidence: float = 0.0,
     max_nodes: int = 500,
 ) -> dict:
-    """Write the page for a store; returns what it shows and what it left out."""
+    """Write the page for a store to a file (whole or not at all, only over a regular file:
+    see :mod:`celebgraph.outputs`) or a binary stream; returns what it shows and what it
+    left out."""
+    if isinstance(output, str | Path):
+        check_path(output)  # refused before any work is done
     graph = to_networkx(store, relation=relation, status=status, min_confidence=min_confidence)
     title = "celebgraph"
     keep: list[str] = []
@@ -239,13 +245,12 @@ def visualize(
             f"{total_edges - shown.number_of_edges()} claims left out."
         )
     page = to_html(shown, title, note, [graph.nodes[n].get("label", n) for n in dropped])
-    path = Path(output)
-    partial = path.with_name(path.name + ".part")
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(path)
+    data = page.encode("utf-8")
+    with output_stream(output) as handle:
+        handle.write(data)
     return {
         "nodes": len(shown), "claims": shown.number_of_edges(), "dropped_nodes": len(dropped),
-        "dropped_claims": total_edges - shown.number_of_edges(), "bytes": len(page.encode()),
+        "dropped_claims": total_edges - shown.number_of_edges(), "bytes": len(data),
     }  # fmt: skip
 
 

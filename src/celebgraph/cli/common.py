@@ -1,15 +1,101 @@
-"""The Typer app and the options its commands share."""
+"""The Typer app, the options its commands share, and how the commands print.
+
+Everything printed that comes from input (file names, names, sentences, messages quoting
+them) goes through :func:`printable`, so that no input can forge a line, move the cursor or
+colour the terminal. The standard output of the ``celebgraph`` process is guarded: a write
+that fails (disk full, pipe closed, stdout closed) ends the command with one ``error:`` line.
+"""
 
 from __future__ import annotations
 
+import io
+import os
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from celebgraph.errors import CelebgraphError
+from celebgraph.text import printable
 
-app = typer.Typer(
+
+def echo_error(message: object) -> None:
+    """Print ``error: MESSAGE`` on stderr, as one line (see :func:`printable`)."""
+    typer.echo(f"error: {printable(message)}", err=True)
+
+
+class StdoutError(CelebgraphError):
+    """The command's output cannot be written: the disk is full, the pipe or stdout closed."""
+
+
+class _GuardedStdout(io.RawIOBase):
+    """File descriptor 1 as the command's output. The first write that fails raises a
+    :class:`StdoutError`; later writes (the flush at exit) are dropped, so that nothing
+    more is said about it."""
+
+    def __init__(self, problem: str | None) -> None:
+        super().__init__()
+        self.problem = problem  # why nothing can be written, when known from the start
+        self.failed = False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return 1
+
+    def isatty(self) -> bool:
+        return self.problem is None and os.isatty(1)
+
+    def write(self, data: Any) -> int:
+        if self.failed:
+            return len(data)
+        if self.problem is None:
+            try:
+                return os.write(1, data)
+            except OSError as exc:
+                self.problem = exc.strerror or str(exc)
+        self.failed = True
+        raise StdoutError(f"standard output: cannot write ({self.problem})")
+
+
+def _guard_stdout() -> None:
+    """Make ``sys.stdout`` a :class:`_GuardedStdout`. A closed stdin, stdout or stderr is
+    first opened on the null device: else the store's files, opened later, would get its
+    number and receive what is meant for the terminal."""
+    closed = None
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            closed = "it is closed" if fd == 1 else closed
+    old = sys.stdout
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(_GuardedStdout(closed)),
+        encoding=old.encoding if old else None,
+        errors=old.errors if old else None,
+        line_buffering=old.line_buffering if old else False,
+    )
+
+
+class _App(typer.Typer):
+    """The ``celebgraph`` command; run as a process, its standard output is guarded."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        _guard_stdout()
+        try:
+            return super().__call__(*args, **kwargs)
+        except StdoutError as exc:
+            echo_error(exc)
+            sys.exit(1)
+
+
+app = _App(
     help="Turn celebrity news articles into an RDF knowledge graph, query it and export it.\n\n"
     "Example: `celebgraph ingest articles/ && celebgraph query "
     '"SELECT ?a ?b WHERE { ?a cg:interrupted ?b }"`',
@@ -84,13 +170,14 @@ def listed(values: list[str] | None) -> list[str] | None:
 
 
 def fail(error: CelebgraphError) -> typer.Exit:
-    typer.echo(f"error: {error}", err=True)
+    """Print the error as one line; the exit to raise (code 1)."""
+    echo_error(error)
     return typer.Exit(code=1)
 
 
 def check_layer(layer: str | None) -> str | None:
     """``--layer``: one of the extraction layers, else a one-line error."""
-    from celebgraph.extract.decide import LAYERS
+    from celebgraph.extraction.decide import LAYERS
 
     if layer is not None and layer not in LAYERS:
         raise fail(CelebgraphError(f"--layer: one of {', '.join(LAYERS)}, not {layer!r}"))

@@ -144,7 +144,15 @@ _PAGE = Path("graph.html")
 
 @app.command()
 def viz(
-    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = _PAGE,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="HTML file to write (- for stdout), whole or not at all; a new path or a "
+            "regular file, never a link, device or pipe.",
+        ),
+    ] = _PAGE,
     center: Annotated[
         str | None, typer.Option("--center", help="Only this person's neighbourhood.")
     ] = None,
@@ -163,12 +171,17 @@ def viz(
 
     Example: `celebgraph viz -o graph.html --center "Kanye West" --depth 2`
     """
+    import sys
+
     from celebgraph import viz as visualization
+    from celebgraph.outputs import check_output
+    from celebgraph.text import printable
 
     try:
-        shown = visualization.visualize(
+        target = check_output(output)  # before any work is done
+        drawn = visualization.visualize(
             store,
-            output,
+            target or sys.stdout.buffer,
             center,
             depth,
             listed(relation),
@@ -178,9 +191,13 @@ def viz(
         )
     except CelebgraphError as exc:
         raise fail(exc) from None
-    except OSError as exc:
-        raise fail(CelebgraphError(f"{output}: {exc.strerror}")) from None
+    except OSError as exc:  # writing to stdout (a file's errors are OutputErrors)
+        raise fail(CelebgraphError(f"stdout: {exc.strerror}")) from None
     dropped = ""
-    if shown["dropped_nodes"]:
-        dropped = f"; left out {shown['dropped_nodes']} people, {shown['dropped_claims']} claims"
-    typer.echo(f"{output}: {shown['nodes']} people, {shown['claims']} claims{dropped}")
+    if drawn["dropped_nodes"]:
+        dropped = f"; left out {drawn['dropped_nodes']} people, {drawn['dropped_claims']} claims"
+    typer.echo(  # on stderr when the page itself is on stdout
+        f"{printable(target or 'stdout')}: {drawn['nodes']} people, "
+        f"{drawn['claims']} claims{dropped}",
+        err=target is None,
+    )

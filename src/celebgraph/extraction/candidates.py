@@ -2,7 +2,7 @@
 
 A :class:`Pair` is one sentence's reading of two resolved people (names, pronouns,
 descriptions), ordered as they appear. It carries the features the relation model reads
-(:mod:`celebgraph.extract.features`), the claims the hand-written rules propose for the
+(:mod:`celebgraph.extraction.features`), the claims the hand-written rules propose for the
 pair, and the status each reading would get. Nothing here depends on a model, so pairs can
 be computed once and scored by any number of models (cross-validation does).
 """
@@ -13,19 +13,21 @@ import bisect
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import combinations
 
 from spacy.tokens import Doc, Span, Token
 
-from celebgraph.extract.claims import Candidate, ClaimContext, Rule, sentence_candidates
-from celebgraph.extract.features import pair_features
-from celebgraph.extract.sentences import sentences
-from celebgraph.extract.status import claim_status, is_hypothetical
+from celebgraph.extraction.claims import Candidate, ClaimContext, Rule, sentence_candidates
+from celebgraph.extraction.features import pair_features
+from celebgraph.extraction.sentences import sentences
+from celebgraph.extraction.status import claim_status, is_hypothetical
 from celebgraph.ontology import Status
 
-#: Sentences naming more people than this give pairs only between near neighbours: a list
-#: of thirty guests would otherwise give 435 pairs, nearly all of them empty.
+#: Two people of a sentence make a pair when their mentions stand at most this many tokens
+#: apart, or when a rule reads a relation between them.
 MAX_PAIR_DISTANCE = 40
+#: At most this many pairs a sentence, the nearest first (and all that a rule reads): a list
+#: of a thousand names would otherwise cost minutes, its pairs nearly all empty.
+MAX_PAIRS = 200
 _PLURAL = {"they", "their", "couple", "pair", "exes"}
 
 
@@ -79,6 +81,36 @@ def _closest(first: list[Span], second: list[Span]) -> tuple[Span, Span]:
     )
 
 
+def _chosen_pairs(
+    mentions: dict[str, list[Span]], readings: dict[tuple[str, str], list[RuleReading]]
+) -> list[tuple[str, str, Span, Span]]:
+    """The pairs of a sentence's people, each written-order: every pair a rule reads, then
+    the nearest others within :data:`MAX_PAIR_DISTANCE`, :data:`MAX_PAIRS` at most."""
+    flat = sorted(((m, key) for key, ms in mentions.items() for m in ms), key=lambda x: x[0].start)
+    nearest: dict[frozenset[str], tuple[int, Span, str, Span, str]] = {}
+    for i, (a, one) in enumerate(flat):
+        for b, two in flat[i + 1 :]:
+            gap = b.start - a.end
+            if gap > MAX_PAIR_DISTANCE:
+                break  # the list is in written order: the rest are farther still
+            key = frozenset((one, two))
+            if two != one and (key not in nearest or gap < nearest[key][0]):
+                nearest[key] = (gap, a, one, b, two)
+    ruled = {frozenset(k) for k in readings if k[0] != k[1] and set(k) <= mentions.keys()}
+    for key in ruled - nearest.keys():
+        one, two = sorted(key)
+        a, b = _closest(mentions[one], mentions[two])
+        if a.start > b.start:
+            (a, one), (b, two) = (b, two), (a, one)
+        nearest[key] = (b.start - a.end, a, one, b, two)
+    ordered = sorted(nearest.items(), key=lambda item: (item[0] not in ruled, item[1][0]))
+    kept = [pair for _, pair in ordered[: max(MAX_PAIRS, len(ruled))]]
+    return [
+        (one, two, a, b)
+        for _, a, one, b, two in sorted(kept, key=lambda p: (p[1].start, p[3].start))
+    ]
+
+
 def _joining_word(a: Span, b: Span) -> Token:
     """The token the status rules read for a relation between a and b: the lowest common
     ancestor of their heads in the parse ("married" in "X married Y", "wife" in "his wife
@@ -130,17 +162,11 @@ def sentence_pairs(doc: Doc, ctx: ClaimContext, rules: Iterable[Rule]) -> Iterat
                 candidate.trigger, sentence, paragraph, in_headline, candidate.presupposed
             )
             _add_reading(readings, candidate, status)
-        people = sorted(mentions, key=lambda k: mentions[k][0].start)
-        for one, two in combinations(people, 2):
-            a, b = _closest(mentions[one], mentions[two])
-            if a.start > b.start:
-                (a, one), (b, two) = (b, two), (a, one)
+        for one, two, a, b in _chosen_pairs(mentions, readings):
             found = readings.pop((one, two), []) + [
                 RuleReading(r.relation, not r.forward, r.rule, r.confidence, r.status)
                 for r in readings.pop((two, one), [])
             ]
-            if b.start - a.end > MAX_PAIR_DISTANCE and not found:
-                continue
             joint = _joining_word(a, b)
             if question or is_hypothetical(joint):
                 continue

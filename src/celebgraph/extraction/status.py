@@ -21,7 +21,7 @@ import re
 
 from spacy.tokens import Span, Token
 
-from celebgraph.extract.lexicon import (
+from celebgraph.extraction.lexicon import (
     DENIAL_PARTICLES,
     DENIAL_VERBS,
     FALSITY_WORDS,

@@ -14,7 +14,7 @@ from itertools import combinations
 
 from spacy.tokens import Doc, Span, Token
 
-from celebgraph.extract.lexicon import (
+from celebgraph.extraction.lexicon import (
     INTERVIEWER_ROLES,
     INTRANSITIVE_CUES,
     KIN_NOUNS,
@@ -25,7 +25,7 @@ from celebgraph.extract.lexicon import (
     NounCue,
     VerbCue,
 )
-from celebgraph.extract.sentences import sentence_of
+from celebgraph.extraction.sentences import sentence_of
 from celebgraph.ontology import RELATIONS
 
 _VERBS_BY_LEMMA: dict[str, list[VerbCue]] = defaultdict(list)

@@ -4,7 +4,7 @@
 Three layers can propose a reading (:data:`LAYERS`): the relation model alone (the rules'
 readings are among its features), the hand-written rules alone, or both (every rule
 reading is kept, and the model adds its own above its threshold). Whoever proposes it, a
-claim's status comes from the status rules (:mod:`celebgraph.extract.status`) and its
+claim's status comes from the status rules (:mod:`celebgraph.extraction.status`) and its
 confidence from the model when there is one.
 """
 
@@ -15,8 +15,8 @@ from itertools import combinations
 
 import numpy as np
 
-from celebgraph.extract.candidates import Pair
-from celebgraph.extract.relations import label_of, parse_label
+from celebgraph.extraction.candidates import Pair
+from celebgraph.extraction.relations import label_of, parse_label
 from celebgraph.models import Claim
 from celebgraph.ontology import RELATIONS, Status
 
@@ -43,7 +43,7 @@ def pair_readings(
     ``trusted`` are the labels the model speaks for (default: all): it proposes only
     those, and a rule reading of another label keeps the rule's confidence.
 
-    >>> from celebgraph.extract.candidates import Pair, RuleReading
+    >>> from celebgraph.extraction.candidates import Pair, RuleReading
     >>> pair = Pair("ann", "bo", 0, (0, 20), "Ann married Bo.", [], Status.ASSERTED,
     ...             [RuleReading("spouseOf", True, "verb.marry.v1", 0.8, Status.ASSERTED)])
     >>> [(c.subject, c.relation, c.object, c.confidence, c.rule)
@@ -133,6 +133,7 @@ _MORE_SPECIFIC = {
     "formerSpouseOf": {"spouseOf", "partnerOf", "formerPartnerOf"},
     "spouseOf": {"partnerOf", "formerPartnerOf"},
     "engagedTo": {"partnerOf", "formerPartnerOf"},
+    "formerPartnerOf": {"partnerOf"},  # "dated X ... later split from X": an ended romance
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from spacy.tokens import Span, Token
 
-from celebgraph.extract.lexicon import (
+from celebgraph.extraction.lexicon import (
     INTRANSITIVE_CUES,
     KIN_NOUNS,
     PREDICATE_ADJECTIVES,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span, Token
 
-from celebgraph.extract.lexicon import KIN_NOUNS, NOT_SURNAMES, ROLE_NOUNS, TITLES
-from celebgraph.extract.names import given_names
+from celebgraph.extraction.lexicon import KIN_NOUNS, NOT_SURNAMES, ROLE_NOUNS, TITLES
+from celebgraph.extraction.names import given_names
+from celebgraph.text import clean_label, mixes_scripts
 
 _POSSESSIVE = {"'s", "’s", "‘s", "'", "’", "‘"}
 _NAME_PARTICLES = {"de", "van", "von", "da", "la", "le", "di", "del", "bin", "al", "der", "st."}
@@ -24,7 +25,7 @@ _CONTAINER_LABELS = {"ORG", "WORK_OF_ART", "EVENT", "FAC", "PRODUCT", "LAW", "GP
 
 
 def _is_name_token(token: Token) -> bool:
-    text = token.text
+    text = clean_label(token.text)  # an invisible character in front hides no capital
     if token.lower_ in _NAME_PARTICLES:
         return True
     return text[:1].isupper() and not token.like_num and any(ch.isalpha() for ch in text)
@@ -59,14 +60,22 @@ def clean_name(span: Span) -> Span | None:
         and any(t.is_upper and len(t.text) > 2 and "." not in t.text for t in doc[start:end])
     ):
         return None  # "NCIS", "CNN": an acronym is an organisation or a show
-    if doc[end - 1].tag_ == "NNPS":
-        return None  # a plural proper noun is a group: "the Beatles", "the Kardashians"
+    if (
+        doc[end - 1].tag_ == "NNPS"
+        and not (span.kb_id_ or span.ent_id_)
+        and (end - start == 1 or (start > 0 and doc[start - 1].lower_ == "the"))
+    ):
+        # A plural proper noun is a group ("the Beatles", "the Kardashians"); "Harry
+        # Styles" is tagged plural too, but a first name in front makes it a person.
+        return None
     if any(t.is_space or t.like_num or "\n" in t.text for t in cleaned):
         return None
     if any(not _is_name_token(t) and not t.is_punct for t in cleaned):
         return None
     if len(cleaned.text) < 2:
         return None
+    if mixes_scripts(clean_label(" ".join(name_key(cleaned)))):
+        return None  # Latin mixed with Cyrillic or Greek letters that imitate no Latin one
     return Span(doc, start, end, label="PERSON", kb_id=span.kb_id_ or span.ent_id_)
 
 
@@ -97,9 +106,15 @@ def _headline_end(doc: Doc) -> int:
 
 
 def bare(text: str) -> str:
-    """A token as part of a name: one apostrophe, and no possessive glued on
-    ("Kardashian‘s", which the tokenizer leaves whole)."""
-    text = text.replace("’", "'").replace("‘", "'")
+    """A token as part of a name: cleaned (no invisible characters, a word that mixes
+    scripts spelled as the Latin word it imitates: :func:`celebgraph.text.clean_label`),
+    one apostrophe, and no possessive glued on ("Kardashian‘s", which the tokenizer leaves
+    whole).
+
+    >>> bare("W\u0435st\u200b’s")
+    'West'
+    """
+    text = clean_label(text).replace("’", "'").replace("‘", "'")
     return text[:-2] if len(text) > 3 and text.endswith("'s") else text
 
 
@@ -131,7 +146,7 @@ def collect_names(doc: Doc) -> dict[tuple[str, ...], str]:
         # Tour"): a headline-only name must start with a given name.
         if (
             len(span) in (2, 3)
-            and span[0].text in given_names()
+            and bare(span[0].text) in given_names()
             and (span[-1].lower_ not in NOT_SURNAMES)
         ):
             names.setdefault(name_key(span), "")
@@ -148,7 +163,9 @@ def _given_name_spans(doc: Doc, body_start: int) -> list[Span]:
         token = doc[i]
         end = _name_run(doc, i)
         candidate = (
-            end - i in (2, 3) and token.text in given and doc[end - 1].lower_ not in NOT_SURNAMES
+            end - i in (2, 3)
+            and bare(token.text) in given
+            and doc[end - 1].lower_ not in NOT_SURNAMES
         )
         if candidate and (token.ent_type_ in {"", "PERSON"} or _whole_entity(doc, i, end)):
             cleaned = clean_name(doc[i:end])

@@ -1,7 +1,7 @@
 """The relation model: which relation (if any) joins a pair of people, in which direction,
 and how likely that is.
 
-A linear model over the pair's features (:mod:`celebgraph.extract.features`), one
+A linear model over the pair's features (:mod:`celebgraph.extraction.features`), one
 logistic scorer per label, trained by ``celebgraph train`` (:mod:`celebgraph.train`, with
 scikit-learn). A label is a relation and a direction: ``parentOf>`` (the pair's first
 person is the parent), ``parentOf<``, ``spouseOf=`` (symmetric). The model is stored as

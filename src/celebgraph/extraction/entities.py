@@ -26,7 +26,7 @@ from collections import defaultdict
 
 from spacy.tokens import Doc, Span, Token
 
-from celebgraph.extract.lexicon import (
+from celebgraph.extraction.lexicon import (
     FEMALE_NOUNS,
     FEMALE_PRONOUNS,
     FIRST_PERSON,
@@ -34,11 +34,12 @@ from celebgraph.extract.lexicon import (
     MALE_PRONOUNS,
     SPEECH_VERBS,
 )
-from celebgraph.extract.mentions import name_key
-from celebgraph.extract.names import given_names, known_people
-from celebgraph.extract.sentences import sentence_number, sentence_of, sentences
+from celebgraph.extraction.mentions import name_key
+from celebgraph.extraction.names import given_names, known_people
+from celebgraph.extraction.sentences import sentence_number, sentence_of, sentences
 from celebgraph.models import Entity
 from celebgraph.ontology import slugify
+from celebgraph.text import clean_label
 
 
 def _same_initial(short: str, full: str) -> bool:
@@ -72,7 +73,8 @@ class _Cluster:
 
     @property
     def name(self) -> str:
-        return self.known or _join(self.longest)
+        """The bundled-list name, else the longest form (spelled in one script)."""
+        return self.known or clean_label(_join(self.longest))
 
 
 def _join(form: tuple[str, ...]) -> str:
@@ -424,6 +426,6 @@ def build_entities(
         else:
             key = f"{slugify(name)}--{slugify(article_id)}"
         keys[id(cluster)] = key
-        forms = sorted({_join(f) for f in cluster.forms} - {name})
+        forms = sorted({clean_label(_join(f)) for f in cluster.forms} - {name})
         entities[key] = Entity(key=key, name=name, aliases=tuple(forms))
     return entities, keys
