@@ -409,3 +409,18 @@ def test_ingest_killed_leaves_no_worker_and_whole_articles(tmp_path, corpus):
             time.sleep(0.1)
         assert alive(workers) == [], "workers outlived the ingest"
     assert 16 <= assert_whole_articles(store, corpus, tmp_path) < CORPUS_SIZE
+
+
+@needs_proc
+def test_ingest_whose_worker_is_killed_says_so_in_one_line(tmp_path, corpus):
+    """A worker killed (as the kernel kills one out of memory): one line, not a traceback;
+    what was extracted before is stored, whole."""
+    store = tmp_path / "store"
+    with ingest_running(corpus, store) as (ingest, workers):
+        os.kill(next(iter(workers)), signal.SIGKILL)
+        _, err = ingest.communicate(timeout=60)
+        assert ingest.returncode == 1, err
+        assert alive(workers) == [], "workers outlived the ingest"
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("error: an extraction worker died")
+    assert assert_whole_articles(store, corpus, tmp_path) >= 16

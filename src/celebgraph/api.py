@@ -20,6 +20,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,6 +169,12 @@ def extract(
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+    except BrokenProcessPool:
+        kill_workers(pool)
+        raise CelebgraphError(
+            "an extraction worker died (killed, or out of memory): the articles of its batch "
+            "and those after it were not extracted; run the same ingest again to finish"
+        ) from None
     except BaseException:
         # Interrupted, closed early or a worker died: the work in progress is not wanted.
         kill_workers(pool)
