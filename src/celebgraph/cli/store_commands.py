@@ -287,7 +287,7 @@ def load(
     except CelebgraphError as exc:
         raise fail(exc) from None
     for message in report.errors:
-        typer.echo(f"error: {message}", err=True)
+        echo_error(message)
     typer.echo(
         f"{report.files} files, {report.quads:,} quads in {report.graphs:,} graphs "
         f"({report.replaced:,} replaced); {report.failed} failed"
