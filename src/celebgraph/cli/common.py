@@ -8,9 +8,11 @@ that fails (disk full, pipe closed, stdout closed) ends the command with one ``e
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -182,3 +184,30 @@ def check_layer(layer: str | None) -> str | None:
     if layer is not None and layer not in LAYERS:
         raise fail(CelebgraphError(f"--layer: one of {', '.join(LAYERS)}, not {layer!r}"))
     return layer
+
+
+@contextlib.contextmanager
+def progress_bar(quiet: bool) -> Iterator[Callable[[str, int | None], None]]:
+    """A progress bar per stage on stderr (stdout is for results): ``on_step(stage, total)``
+    starts one (``total`` None: unknown), later calls with ``None`` advance it."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    tasks: dict[str, object] = {}
+    with Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=quiet or not sys.stderr.isatty(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+
+        def on_step(stage: str, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            else:
+                progress.advance(tasks[stage])
+
+        yield on_step

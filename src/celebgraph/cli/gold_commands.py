@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from celebgraph import api
-from celebgraph.cli.common import LayerOption, ModelOption, app, check_layer, fail
+from celebgraph.cli.common import LayerOption, ModelOption, app, check_layer, fail, progress_bar
 from celebgraph.errors import CelebgraphError
 
 GoldOption = Annotated[
@@ -22,30 +19,6 @@ GoldOption = Annotated[
         "with start/end offsets as in data/annotations).",
     ),
 ]
-
-
-@contextlib.contextmanager
-def _progress(quiet: bool) -> Iterator[Callable[[str, int | None], None]]:
-    """A progress bar per stage: ``on_step(stage, total)`` starts one, ``None`` advances."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    tasks: dict[str, object] = {}
-    with Progress(
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        disable=quiet or not sys.stderr.isatty(),
-        transient=True,
-    ) as progress:
-
-        def on_step(stage: str, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            elif total is None:
-                progress.advance(tasks[stage])
-
-        yield on_step
 
 
 @app.command()
@@ -84,7 +57,7 @@ def evaluate(
         wanted = None
         if articles is not None:
             wanted = [line.strip() for line in articles.read_text().splitlines() if line.strip()]
-        with _progress(quiet) as on_step:
+        with progress_bar(quiet) as on_step:
             result = api.evaluate(gold, corpus, wanted, jobs or None, model, layer, folds, on_step)
     except OSError as exc:
         raise fail(CelebgraphError(f"{exc.filename}: {exc.strerror}")) from None
@@ -111,7 +84,7 @@ def train(
     Example: `celebgraph train --gold data/annotations --corpus corpus/ -o my-model`
     """
     try:
-        with _progress(quiet) as on_step:
+        with progress_bar(quiet) as on_step:
             model = api.train_model(gold, corpus, output, on_step)
     except OSError as exc:
         raise fail(CelebgraphError(f"{exc.filename}: {exc.strerror}")) from None

@@ -25,6 +25,7 @@ from celebgraph.cli.common import (
     fail,
     listed,
     printable,
+    progress_bar,
 )
 from celebgraph.errors import CelebgraphError
 from celebgraph.ontology import PREFIXES
@@ -48,28 +49,17 @@ def ingest(
 
     Example: `celebgraph ingest articles/ --store graph.db`
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from celebgraph.articles import SUFFIXES
 
     stopped_by = None
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        disable=quiet or not sys.stderr.isatty(),
-        console=Console(stderr=True),  # stdout is for the summary
-        transient=True,
-    ) as progress:
-        task = progress.add_task("ingesting", total=None)
+    with progress_bar(quiet) as on_step:
+        on_step("ingesting", None)
         try:
             report = api.ingest(
                 paths,
                 store=store,
                 jobs=jobs or None,
-                on_article=lambda _: progress.advance(task),
+                on_article=lambda _: on_step("ingesting", None),
                 model=model,
                 layer=check_layer(layer),
                 stop_signals=(signal.SIGINT, signal.SIGTERM),
