@@ -15,74 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import DEFAULT_CORPUS, record
+from _common import DEFAULT_CORPUS, measured_run, record, replicate_corpus
 
 
 def folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
-
-def replicate_corpus(corpus: Path, target: Path, count: int) -> None:
-    """``count`` article files: the corpus' .txt files, copied under new ids as needed."""
-    files = sorted(corpus.rglob("*.txt"))
-    target.mkdir(parents=True)
-    for index in range(count):
-        source = files[index % len(files)]
-        copy = index // len(files)
-        name = source.stem if copy == 0 else f"{source.stem}-r{copy}"
-        shutil.copyfile(source, target / f"{name}.txt")
-
-
-def _tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                todo += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-    return found
-
-
-def _memory(pid: int) -> tuple[int, int]:
-    """(PSS summed over the tree, largest RSS of one process), in kB."""
-    pss = largest = 0
-    for member in _tree(pid):
-        try:
-            fields = dict(
-                line.split(":", 1)
-                for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines()[1:]
-            )
-        except (OSError, ValueError):
-            continue
-        pss += int(fields["Pss"].split()[0])
-        largest = max(largest, int(fields["Rss"].split()[0]))
-    return pss, largest
-
-
-def measured_run(command: list[str]) -> dict:
-    """Run ``command``; its wall time and the peaks of its process tree's memory."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak_pss = peak_rss = 0
-    while process.poll() is None:
-        pss, rss = _memory(process.pid)
-        peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
-        time.sleep(0.2)
-    elapsed = time.perf_counter() - start
-    if process.returncode:
-        sys.exit(f"{' '.join(command)} failed: {process.stderr.read().decode()}")
-    return {"seconds": elapsed, "pss_kib": peak_pss, "rss_kib": peak_rss}
 
 
 def main() -> None:

@@ -46,6 +46,35 @@ def _no_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
+def virtuoso_server():
+    """A real Virtuoso on loopback (see :mod:`virtuoso`), for the whole session."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import virtuoso
+
+    if not virtuoso.install():
+        pytest.skip("virtuoso-opensource is not installed and apt-get could not install it")
+    server = virtuoso.start()
+    yield server
+    server.stop()
+
+
+_CLEAR = (
+    "DELETE { GRAPH ?g { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o }"
+    ' FILTER(STRSTARTS(STR(?g), "https://w3id.org/celebgraph/")) }'
+)
+
+
+def clear_remote(url: str) -> None:
+    """Drop every celebgraph graph of the SPARQL store at ``url``."""
+    from celebgraph.errors import StoreError
+    from celebgraph.remote import RemoteStore
+
+    store = RemoteStore(url)
+    store._post(store.update_url, {"update": _CLEAR}, "*/*", StoreError)
+    assert len(store) == 0
+
+
+@pytest.fixture(scope="session")
 def extractor():
     """The real extractor with the real spaCy model, loaded once."""
     from celebgraph.extraction import Extractor

@@ -225,6 +225,31 @@ def test_articles_missing_path_is_reported_and_others_are_read(tmp_path, write_a
     assert "no such file" in errors[0]
 
 
+def test_articles_glob_pattern_is_expanded_in_sorted_order(tmp_path, write_article):
+    """A pattern the shell did not expand (quoted, or from the API): shards on a shared
+    file system are named this way."""
+    for name in ("b/2.jsonl", "a/1.jsonl", "a/notes.md"):
+        write_article(
+            tmp_path / name, json.dumps({"id": Path(name).stem, "title": "T", "text": "Body."})
+        )
+    articles, errors = load([tmp_path / "*" / "*.jsonl"])
+    assert ([a.id for a in articles], errors) == (["1", "2"], [])
+    articles, errors = load([tmp_path / "**" / "2.jsonl"])
+    assert [a.id for a in articles] == ["2"]
+
+
+def test_articles_glob_pattern_that_matches_nothing_is_one_error(tmp_path):
+    articles, errors = load([tmp_path / "shards" / "*.jsonl"])
+    assert articles == []
+    assert errors == [f"{tmp_path}/shards/*.jsonl: no file or folder matches this pattern"]
+
+
+def test_articles_a_file_whose_name_looks_like_a_pattern_is_read(tmp_path, write_article):
+    path = write_article(tmp_path / "what[1]?.txt", "Headline\n\nBody.")
+    articles, errors = load([path])
+    assert ([a.id for a in articles], errors) == (["what[1]?"], [])
+
+
 def test_articles_errors_raise_without_on_error(tmp_path):
     missing = tmp_path / "missing.txt"
     with pytest.raises(ArticleError, match=r"missing\.txt"):

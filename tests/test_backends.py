@@ -27,6 +27,7 @@ from celebgraph.store import Store, open_store
 
 sys.path.insert(0, str(Path(__file__).parent))
 import virtuoso
+from conftest import clear_remote
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
@@ -38,25 +39,6 @@ HOSTILE = [
     "back\\slash\nnew line\ttab 'single'",
     "<http://evil/> . } } ; CLEAR ALL",
 ]
-CLEAR = (
-    "DELETE { GRAPH ?g { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o }"
-    ' FILTER(STRSTARTS(STR(?g), "https://w3id.org/celebgraph/")) }'
-)
-
-
-@pytest.fixture(scope="session")
-def virtuoso_server():
-    if not virtuoso.install():
-        pytest.skip("virtuoso-opensource is not installed and apt-get could not install it")
-    server = virtuoso.start()
-    yield server
-    server.stop()
-
-
-def _clear(url: str) -> None:
-    store = RemoteStore(url)
-    store._post(store.update_url, {"update": CLEAR}, "*/*", StoreError)
-    assert len(store) == 0
 
 
 @pytest.fixture(params=["embedded", "virtuoso"])
@@ -65,13 +47,13 @@ def backend(request, tmp_path) -> str:
     if request.param == "embedded":
         return str(tmp_path / "store")
     url = request.getfixturevalue("virtuoso_server").url
-    _clear(url)
+    clear_remote(url)
     return url
 
 
 @pytest.fixture
 def both(tmp_path, virtuoso_server) -> dict[str, str]:
-    _clear(virtuoso_server.url)
+    clear_remote(virtuoso_server.url)
     return {"embedded": str(tmp_path / "store"), "virtuoso": virtuoso_server.url}
 
 
@@ -337,7 +319,7 @@ def test_remote_wrong_password_and_no_server(virtuoso_server):
 
 
 def test_remote_writes_one_request_per_article(virtuoso_server, monkeypatch):
-    _clear(virtuoso_server.url)
+    clear_remote(virtuoso_server.url)
     calls = []
     original = RemoteStore._post
 

@@ -23,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib.compare import to_canonical_graph
 
@@ -31,12 +32,13 @@ from celebgraph.bulk import LoadReport
 from celebgraph.errors import ArticleError, CelebgraphError, StoreDamagedError
 from celebgraph.models import Article, Extraction
 from celebgraph.ontology import ONTOLOGY_GRAPH, PEOPLE_GRAPH, article_iri, ontology_graph
-from celebgraph.processes import StopSignals, become_worker, kill_workers
+from celebgraph.processes import BATCH, StopSignals, batched, become_worker, kill_workers
 from celebgraph.rdf import article_triples, people_labels, people_triples
 from celebgraph.resources import resource_path
 from celebgraph.store import QueryResult, Store, is_store, open_store
 
-_BATCH = 8
+if TYPE_CHECKING:
+    from distributed import Client
 
 #: ``ingest`` holds the store only while it writes: it collects extracted articles for this
 #: many seconds (``$CELEBGRAPH_WRITE_INTERVAL``), then opens the store, writes them (one
@@ -98,34 +100,7 @@ def _init_worker(model: str | Path | None, layer: str | None, parent: int) -> No
 
 
 def _extract_batch(articles: list[Article]) -> list[Extraction | ArticleError]:
-    return _extract_with(_worker_extractor, articles)
-
-
-def _extract_with(extractor, articles: list[Article]) -> list[Extraction | ArticleError]:
-    try:
-        return list(extractor.extract_many(articles))
-    except Exception:
-        # Find the article that broke the batch; the others still go through.
-        results: list[Extraction | ArticleError] = []
-        for article in articles:
-            try:
-                results.append(extractor.extract(article))
-            except Exception as exc:
-                results.append(
-                    ArticleError(f"{article.path or article.id}: extraction failed ({exc})")
-                )
-        return results
-
-
-def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
-    batch: list[Article] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    return _worker_extractor.extract_each(articles)
 
 
 def extract(
@@ -133,24 +108,36 @@ def extract(
     jobs: int | None = None,
     model: str | Path | None = None,
     layer: str | None = None,
+    cluster: str | Client | None = None,
 ) -> Iterator[Extraction | ArticleError]:
     """Extract people and claims from articles, in input order, on ``jobs`` processes.
 
     ``model`` is a relation model folder (default: the bundled one, see
     ``celebgraph train``); ``layer`` is ``model``, ``rules`` or ``union`` (default: see
-    :mod:`celebgraph.extraction.decide`).
+    :mod:`celebgraph.extraction.decide`). ``cluster`` (a Dask scheduler address,
+    ``local:N`` or a ``distributed.Client``) extracts on a Dask cluster instead of local
+    processes (see :mod:`celebgraph.cluster`); it excludes ``jobs``.
 
     The worker processes end with this generator: when it is exhausted, closed or
     interrupted (their batches in progress are then dropped), and when this process ends,
     however it ends (see :mod:`celebgraph.processes`).
     """
+    if cluster is not None:
+        if jobs:
+            raise CelebgraphError(
+                "jobs is for local extraction; on a cluster, its workers extract: give one"
+            )
+        from celebgraph.cluster import extract_on_cluster
+
+        yield from extract_on_cluster(articles, cluster, model, layer)
+        return
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1:
         from celebgraph.extraction import Extractor
 
         extractor = Extractor(relations=model, layer=layer)
-        for batch in _batches(articles, _BATCH):
-            yield from _extract_with(extractor, batch)
+        for batch in batched(articles, BATCH):
+            yield from extractor.extract_each(batch)
         return
     # Executor.map would read every article up front; keep a few batches in flight so
     # memory stays flat however large the corpus.
@@ -163,7 +150,7 @@ def extract(
     )
     try:
         pending: deque = deque()
-        for batch in _batches(articles, _BATCH):
+        for batch in batched(articles, BATCH):
             pending.append(pool.submit(_extract_batch, batch))
             if len(pending) >= 2 * jobs:
                 yield from pending.popleft().result()
@@ -292,11 +279,14 @@ def ingest(
     model: str | Path | None = None,
     layer: str | None = None,
     stop_signals: Collection[int] = (signal.SIGINT,),
+    cluster: str | Client | None = None,
 ) -> IngestReport:
     """Read, extract and store articles; each article replaces its own named graph.
 
     ``model`` is a relation model folder made by ``celebgraph train`` (default: the one
-    that ships with celebgraph); ``layer`` who proposes claims (see :func:`extract`).
+    that ships with celebgraph); ``layer`` who proposes claims; ``cluster`` a Dask cluster
+    to extract on instead of ``jobs`` local processes (see :func:`extract`): the store gets
+    the same triples either way.
 
     Bad inputs are reported in :attr:`IngestReport.errors` (one line each: file, line,
     problem) and skipped; nothing of a failed article reaches the store. Two articles with
@@ -338,7 +328,7 @@ def ingest(
         try:
             writer = _Writer(store, report, done)
             articles = load_articles(paths, lambda e: report.errors.append(str(e)), skipped)
-            results = extract(counted(articles), jobs, model, layer)
+            results = extract(counted(articles), jobs, model, layer, cluster)
             for result in results:
                 with stop.shielded():
                     writer.add(result)

@@ -22,6 +22,7 @@ decoded). Lone surrogates (possible in JSON ``\\ud800`` escapes) become U+FFFD.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -37,6 +38,7 @@ from celebgraph.text import clean_text
 
 SUFFIXES = (".txt", ".json", ".jsonl")
 _OPTIONAL_FIELDS = ("date", "url", "source")
+_GLOB = re.compile(r"[*?[]")
 
 #: The longest article (headline and body, in characters) that is extracted. spaCy's own
 #: limit is 1,000,000, but its parser needs about 3 MB per 1,000 characters here, and the
@@ -113,7 +115,8 @@ def iter_files(
     In a folder, a file is an article if its name ends in one of :data:`SUFFIXES`, in any
     case (``UPPER.TXT`` too), and does not start with a dot (``.DS_Store``, editors' and
     macOS's hidden copies); the other files go to ``on_skip``. A file named in ``paths``
-    is always read.
+    is always read. A path that does not exist but holds ``*``, ``?`` or ``[`` is a glob
+    pattern (``**`` for any depth of folders), expanded in sorted order.
     """
 
     def folder_error(exc: OSError) -> None:
@@ -121,6 +124,14 @@ def iter_files(
 
     for raw in paths:
         path = Path(raw)
+        if not path.exists() and not path.is_symlink() and _GLOB.search(str(raw)):
+            # A quoted pattern (or one from the API): expanded here, as a shell would.
+            # glob.glob, not Path.glob: the pattern may be absolute.
+            matches = sorted(glob.glob(str(raw), recursive=True))  # noqa: PTH207
+            if not matches:
+                on_error(ArticleError(f"{raw}: no file or folder matches this pattern"))
+            yield from iter_files(matches, on_error, on_skip)
+            continue
         if path.is_dir():
             for root, dirs, files in os.walk(path, onerror=folder_error, followlinks=False):
                 dirs.sort()

@@ -16,11 +16,34 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from types import FrameType
+from typing import TypeVar
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+_T = TypeVar("_T")
+
+#: Articles per extraction task (a worker's unit of work).
+BATCH = 8
+
+
+def batched(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    """Lists of ``size`` items (the last may be shorter), read lazily: the unit of work of
+    an extraction worker.
+
+    >>> list(batched("abcde", 2))
+    [['a', 'b'], ['c', 'd'], ['e']]
+    """
+    batch: list[_T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def become_worker(parent: int) -> None:

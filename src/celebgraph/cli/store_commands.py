@@ -27,6 +27,7 @@ from celebgraph.cli.common import (
     printable,
     progress_bar,
 )
+from celebgraph.cluster import CLUSTER_VAR
 from celebgraph.errors import CelebgraphError
 from celebgraph.ontology import PREFIXES
 
@@ -40,14 +41,27 @@ def ingest(
     jobs: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
     model: ModelOption = None,
     layer: LayerOption = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            envvar=CLUSTER_VAR,
+            help="Extract on a Dask cluster: its scheduler's address (tcp://HOST:8786), or "
+            "local:N for N worker processes here. Needs celebgraph[dask].",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Extract people and claims from articles and add them to the store.
 
     Re-ingesting an article replaces its triples. Bad files are reported and skipped.
     Ctrl-C or SIGTERM stops it cleanly: what was extracted is stored (exit code 130, 143).
+    With --cluster the cluster's workers extract and this process writes the store: the
+    store gets the same triples as from a local ingest.
 
     Example: `celebgraph ingest articles/ --store graph.db`
+
+    Example: `celebgraph ingest 'shards/*.jsonl' --cluster tcp://scheduler:8786`
     """
     from celebgraph.articles import SUFFIXES
 
@@ -63,6 +77,7 @@ def ingest(
                 model=model,
                 layer=check_layer(layer),
                 stop_signals=(signal.SIGINT, signal.SIGTERM),
+                cluster=cluster or None,
             )
         except CelebgraphError as exc:
             raise fail(exc) from None

@@ -17,7 +17,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from celebgraph.errors import ModelError
+from celebgraph.errors import ArticleError, ModelError
 from celebgraph.extraction.candidates import sentence_pairs
 from celebgraph.extraction.claims import RULES, ClaimContext
 from celebgraph.extraction.decide import DEFAULT_LAYER, LAYERS, article_claims, pair_readings
@@ -309,6 +309,22 @@ class Extractor:
             extraction = Extraction(article, dict(doc._.cg_entities), list(doc._.cg_claims))
             release(doc)
             yield extraction
+
+    def extract_each(self, articles: list[Article]) -> list[Extraction | ArticleError]:
+        """Extract a batch in order; an article that breaks the model costs only itself
+        (it becomes an :class:`ArticleError`), the others still go through."""
+        try:
+            return list(self.extract_many(articles))
+        except Exception:
+            results: list[Extraction | ArticleError] = []
+            for article in articles:
+                try:
+                    results.append(self.extract(article))
+                except Exception as exc:
+                    results.append(
+                        ArticleError(f"{article.path or article.id}: extraction failed ({exc})")
+                    )
+            return results
 
 
 def release(doc: Doc) -> None:
