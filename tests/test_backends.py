@@ -318,9 +318,8 @@ def test_remote_wrong_password_and_no_server(virtuoso_server):
         celebgraph.ingest([celebgraph.example_path()], store=wrong, jobs=1)
 
 
-def test_remote_writes_one_request_per_article(virtuoso_server, monkeypatch):
-    clear_remote(virtuoso_server.url)
-    calls = []
+def _count_updates(monkeypatch) -> list[str]:
+    calls: list[str] = []
     original = RemoteStore._post
 
     def counting(self, url, form, *args):
@@ -328,6 +327,34 @@ def test_remote_writes_one_request_per_article(virtuoso_server, monkeypatch):
         return original(self, url, form, *args)
 
     monkeypatch.setattr(RemoteStore, "_post", counting)
-    write(virtuoso_server.url, hand_article("a-1"), hand_article("a-2"), hand_article("a-3"))
-    assert calls.count("update") == 3 + 1  # the articles, then the ontology
-    assert article_iri("a-1")
+    return calls
+
+
+def test_remote_writes_a_batch_of_articles_in_one_request(virtuoso_server, monkeypatch):
+    clear_remote(virtuoso_server.url)
+    articles = [hand_article(f"a-{i}") for i in range(3)]
+    calls = _count_updates(monkeypatch)
+    write(virtuoso_server.url, *articles)
+    assert calls.count("update") == 1 + 1  # the batch, then the ontology
+    monkeypatch.undo()
+    one_by_one = api._Writer(virtuoso_server.url, api.IngestReport(), None)
+    batched = nquads(virtuoso_server.url)
+    clear_remote(virtuoso_server.url)
+    for article in articles:  # the store ends as after one request per article
+        one_by_one._write(RemoteStore(virtuoso_server.url), article)
+    one_by_one.flush(final=True)
+    assert nquads(virtuoso_server.url) == batched
+
+
+def test_remote_batch_with_a_refused_article_loses_only_it(virtuoso_server, monkeypatch):
+    clear_remote(virtuoso_server.url)
+    bad = extraction("a-bad", {"x": "Lone \udc80 Surrogate", "y": "Dex Arlo"}, [])
+    writer = api._Writer(virtuoso_server.url, api.IngestReport(), None)
+    for article in (hand_article("a-1"), bad, hand_article("a-2")):
+        writer.add(article)
+    writer.flush(final=True)
+    assert writer.report.articles == 2
+    (error,) = writer.report.errors
+    assert error.startswith("a-bad: cannot store (cannot write graph ")
+    assert ask(virtuoso_server.url, f"GRAPH <{article_iri('a-2')}> {{ ?s ?p ?o }}")
+    assert not ask(virtuoso_server.url, f"GRAPH <{article_iri('a-bad')}> {{ ?s ?p ?o }}")

@@ -31,9 +31,9 @@ from celebgraph.articles import load_articles
 from celebgraph.bulk import LoadReport
 from celebgraph.errors import ArticleError, CelebgraphError, StoreDamagedError
 from celebgraph.models import Article, Extraction
-from celebgraph.ontology import ONTOLOGY_GRAPH, PEOPLE_GRAPH, article_iri, ontology_graph
+from celebgraph.ontology import ONTOLOGY_GRAPH, ontology_graph
 from celebgraph.processes import BATCH, StopSignals, batched, become_worker, kill_workers
-from celebgraph.rdf import article_triples, people_labels, people_triples
+from celebgraph.rdf import article_change
 from celebgraph.resources import resource_path
 from celebgraph.store import QueryResult, Store, is_store, open_store
 
@@ -171,12 +171,7 @@ def extract(
 
 def write_extraction(db: Store, extraction: Extraction) -> int:
     """Store one article: its own graph replaced, its people added, in one transaction."""
-    return db.replace_graph(
-        article_iri(extraction.article.id),
-        article_triples(extraction),
-        add=[(PEOPLE_GRAPH, people_triples(extraction))],
-        add_if_absent=[(PEOPLE_GRAPH, people_labels(extraction))],
-    )
+    return db.replace_graph(*article_change(extraction))
 
 
 def _write_interval() -> float:
@@ -222,8 +217,8 @@ class _Writer:
         try:
             try:
                 pending, self.pending = self.pending, []
-                for result in pending:
-                    self._write(db, result)
+                for group in batched(pending, BATCH):
+                    self._write_group(db, group)
                 if final:
                     # Blank nodes become fixed IRIs (skolemised from canonical labels): a
                     # store's blank nodes are new on every write, and re-ingesting must give
@@ -249,24 +244,48 @@ class _Writer:
             ) from None
         self.last = time.monotonic()
 
-    def _write(self, db: Store, result: Extraction | ArticleError) -> None:
-        report = self.report
-        if isinstance(result, ArticleError):
-            report.errors.append(str(result))
-        else:
+    def _write_group(self, db: Store, group: list[Extraction | ArticleError]) -> None:
+        """A store that takes several articles in one request (a SPARQL server: one round
+        trip each) gets the group at once; if it refuses, the articles go one by one, so
+        that the one at fault is named and only it is lost."""
+        stored = [r for r in group if isinstance(r, Extraction)]
+        if len(stored) > 1 and hasattr(db, "replace_graphs"):
             try:
-                report.triples += write_extraction(db, result)
+                counts = iter(db.replace_graphs([article_change(r) for r in stored]))
+            except StoreDamagedError:
+                raise
+            except CelebgraphError:
+                pass
+            else:
+                for result in group:
+                    self._record(result, 0 if isinstance(result, ArticleError) else next(counts))
+                return
+        for result in group:
+            self._write(db, result)
+
+    def _write(self, db: Store, result: Extraction | ArticleError) -> None:
+        triples = 0
+        if isinstance(result, Extraction):
+            try:
+                triples = write_extraction(db, result)
             except StoreDamagedError:
                 raise  # not this article's fault: the ingest stops (see flush)
             except Exception as exc:  # one article that cannot be stored costs only itself
                 where = result.article.path or result.article.id
                 message = str(exc) if isinstance(exc, CelebgraphError) else repr(exc)
-                report.errors.append(f"{where}: cannot store ({message})")
                 result = ArticleError(f"{where}: cannot store ({message})")
-            else:
-                report.articles += 1
-                report.claims.update(c.status.value for c in result.claims)
-                report.persons.update(result.entities)
+        self._record(result, triples)
+
+    def _record(self, result: Extraction | ArticleError, triples: int) -> None:
+        """Count a result in the report, once it is stored (or failed)."""
+        report = self.report
+        if isinstance(result, ArticleError):
+            report.errors.append(str(result))
+        else:
+            report.triples += triples
+            report.articles += 1
+            report.claims.update(c.status.value for c in result.claims)
+            report.persons.update(result.entities)
         if self.on_article is not None:
             self.on_article(result)
 

@@ -6,7 +6,7 @@ Pure functions: no store, no I/O. Each article's triples go to the named graph
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
@@ -14,6 +14,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from celebgraph.models import Extraction
 from celebgraph.ontology import (
     CG,
+    PEOPLE_GRAPH,
     SCHEMA,
     Status,
     article_iri,
@@ -24,6 +25,14 @@ from celebgraph.ontology import (
 )
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
+#: What a store's ``replace_graph`` takes: a graph, its new triples, triples to add to other
+#: graphs and triples to add there unless the subject has that predicate already.
+GraphChange = tuple[
+    URIRef,
+    Iterable[Triple],
+    Iterable[tuple[URIRef, Iterable[Triple]]],
+    Iterable[tuple[URIRef, Iterable[Triple]]],
+]
 
 
 def article_triples(extraction: Extraction) -> Iterator[Triple]:
@@ -85,3 +94,15 @@ def people_triples(extraction: Extraction) -> Iterator[Triple]:
 def people_labels(extraction: Extraction) -> Iterator[Triple]:
     for entity in extraction.entities.values():
         yield person_iri(entity.key), RDFS.label, Literal(entity.name)
+
+
+def article_change(extraction: Extraction) -> GraphChange:
+    """How storing one article changes a store: its own graph replaced, its people added
+    to the people graph, their labels where they have none yet (the first article to name
+    a person gives the label)."""
+    return (
+        article_iri(extraction.article.id),
+        article_triples(extraction),
+        [(PEOPLE_GRAPH, people_triples(extraction))],
+        [(PEOPLE_GRAPH, people_labels(extraction))],
+    )
