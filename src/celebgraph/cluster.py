@@ -1,18 +1,19 @@
 """Extraction on a Dask distributed cluster: the workers extract, this process stores.
 
 ``celebgraph ingest --cluster ADDRESS`` (or ``ingest(..., cluster=ADDRESS)``) reads the
-articles here, sends them to the cluster in batches of :data:`celebgraph.processes.BATCH` (one task
-each) and writes each batch's extractions into the store as they come back, in input order,
-through the same one-transaction-per-article path as a local ingest. Order matters: a
-person's label is the first one stored, so writing in input order is what makes a cluster
-ingest store exactly what a local one does.
+articles here, sends them to the cluster in batches of :data:`celebgraph.processes.BATCH`
+(one task each) and writes each batch's extractions into the store as they come back, in
+input order, through the same path as a local ingest. A task returns its batch's
+:class:`~celebgraph.models.Extraction` records (pickled by Dask), not RDF. Order matters:
+a person's label is the first one stored, so writing in input order is what makes a
+cluster ingest store exactly what a local one does.
 
 Each worker builds the spaCy pipeline and the relation model once, on its first task, and
-keeps them (:func:`_extractor`); a relation model folder given with ``model`` is sent to the
-workers once (its files, a few MB), so it needs no shared file system. A worker that dies
-mid-task has its task run again elsewhere by Dask; its result reaches this process once,
-so every article is written once. Dask is an optional dependency (``celebgraph[dask]``),
-imported only here.
+keeps them (:func:`_extractor`); a relation model folder given with ``model`` is sent to
+the workers once (its files, a few MB), so it needs no shared file system. A worker that
+dies mid-task has its task run again elsewhere by Dask; its result reaches this process
+once, so every article is written once. Dask is an optional dependency
+(``celebgraph[dask]``), imported only here.
 """
 
 from __future__ import annotations
