@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import threading
 from pathlib import Path
@@ -248,6 +250,51 @@ def test_articles_a_file_whose_name_looks_like_a_pattern_is_read(tmp_path, write
     path = write_article(tmp_path / "what[1]?.txt", "Headline\n\nBody.")
     articles, errors = load([path])
     assert ([a.id for a in articles], errors) == (["what[1]?"], [])
+
+
+@pytest.fixture
+def web_folder(tmp_path):
+    """A real HTTP server on loopback serving ``tmp_path / "web"``; yields (folder, base URL)."""
+    folder = tmp_path / "web"
+    folder.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_articles_from_urls_of_jsonl_shards(web_folder, write_article):
+    folder, base = web_folder
+    lines = [json.dumps({"id": f"a{i}", "title": "T", "text": "Body."}) for i in range(3)]
+    write_article(folder / "shard-1.jsonl", "\n".join([lines[0], "{broken", lines[1]]))
+    write_article(folder / "shard-2.jsonl", lines[2])
+    urls = [f"{base}/shard-1.jsonl", f"{base}/missing.jsonl", f"{base}/shard-2.jsonl"]
+    articles, errors = load(urls)
+    assert [(a.id, a.path) for a in articles] == [
+        ("a0", f"{base}/shard-1.jsonl:1"),
+        ("a1", f"{base}/shard-1.jsonl:3"),
+        ("a2", f"{base}/shard-2.jsonl:1"),
+    ]
+    assert errors == [
+        f"{base}/shard-1.jsonl:2: malformed JSON (Expecting property name enclosed in double"
+        " quotes)",
+        f"{base}/missing.jsonl: cannot fetch (404 File not found)",
+    ]
+
+
+def test_articles_url_of_an_unsupported_type_or_no_server(tmp_path):
+    from celebgraph import articles
+
+    _, errors = load(["https://127.0.0.1:9/feed.xml", "http://127.0.0.1:9/a.jsonl"])
+    assert (
+        errors[0] == "https://127.0.0.1:9/feed.xml: unsupported file type (use .txt, .json, .jsonl)"
+    )
+    assert errors[1].startswith("http://127.0.0.1:9/a.jsonl: cannot fetch (")
+    assert articles.is_url("https://x/a.txt") and not articles.is_url(tmp_path)
 
 
 def test_articles_errors_raise_without_on_error(tmp_path):

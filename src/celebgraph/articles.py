@@ -23,11 +23,17 @@ decoded). Lone surrogates (possible in JSON ``\\ud800`` escapes) become U+FFFD.
 from __future__ import annotations
 
 import glob
+import http.client
 import json
 import os
 import re
 import stat
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import BinaryIO
@@ -52,6 +58,10 @@ MAX_TEXT_BYTES = 4 * MAX_CHARS + 4
 MAX_LINE_BYTES = 6 * MAX_CHARS + 1024
 #: A ``.json`` file is parsed whole; bigger collections belong in ``.jsonl`` (streamed).
 MAX_JSON_BYTES = 64 * 1024 * 1024
+#: The largest file read from a URL (a shard of many articles), and the seconds a server
+#: may stay silent while sending it.
+MAX_URL_BYTES = 4 * 1024 * 1024 * 1024
+URL_TIMEOUT = 60.0
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
@@ -65,29 +75,31 @@ def load_articles(
     on_error: Callable[[ArticleError], None] = _raise,
     on_skip: Callable[[Path], None] | None = None,
 ) -> Iterator[Article]:
-    """Yield the articles found in files and folders, in a stable (sorted) order.
+    """Yield the articles found in files, folders, glob patterns and ``http(s)://`` URLs
+    (see :func:`read_url`), in a stable (sorted) order.
 
-    Article ids are unique in what one call yields: an article whose id an earlier one has
-    (``a/001.txt`` and ``b/001.txt`` are both ``001``) is an error naming both inputs, so
-    that neither silently replaces the other in a store. An input named twice (or a link
-    to it) gives its articles once. ``on_skip`` gets the files of folders that are not articles (see
-    :func:`iter_files`).
+        Article ids are unique in what one call yields: an article whose id an earlier one has
+        (``a/001.txt`` and ``b/001.txt`` are both ``001``) is an error naming both inputs, so
+        that neither silently replaces the other in a store. An input named twice (or a link
+        to it) gives its articles once. ``on_skip`` gets the files of folders that are not articles (see
+        :func:`iter_files`).
 
-    >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> for name in ("a/001.txt", "b/001.txt"):
-    ...     (folder / name).parent.mkdir()
-    ...     _ = (folder / name).write_text("Headline\\n\\nBody.", encoding="utf-8")
-    >>> errors = []
-    >>> [a.path.replace(str(folder), "") for a in load_articles([folder], errors.append)]
-    ['/a/001.txt']
-    >>> str(errors[0]).replace(str(folder), "").split(";")[0]
-    "/b/001.txt: article id '001' is also the id of /a/001.txt"
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> for name in ("a/001.txt", "b/001.txt"):
+        ...     (folder / name).parent.mkdir()
+        ...     _ = (folder / name).write_text("Headline\\n\\nBody.", encoding="utf-8")
+        >>> errors = []
+        >>> [a.path.replace(str(folder), "") for a in load_articles([folder], errors.append)]
+        ['/a/001.txt']
+        >>> str(errors[0]).replace(str(folder), "").split(";")[0]
+        "/b/001.txt: article id '001' is also the id of /a/001.txt"
     """
     first: dict[str, str] = {}  # article id → the input it was read from
-    for path in iter_files(paths, on_error, on_skip):
+    for path in _sources(paths, on_error, on_skip):
         try:
-            for article in read_file(path, on_error):
+            read = read_url if isinstance(path, str) else read_file
+            for article in read(path, on_error):
                 where = article.path or str(path)
                 taken = first.get(article.id)
                 if taken is None:
@@ -103,6 +115,68 @@ def load_articles(
                     )
         except ArticleError as error:
             on_error(error)
+
+
+def is_url(value: object) -> bool:
+    """An ``http(s)://`` address, read with :func:`read_url` rather than as a path."""
+    return isinstance(value, str) and value.startswith(("http://", "https://"))
+
+
+def _sources(
+    paths: Iterable[str | Path],
+    on_error: Callable[[ArticleError], None],
+    on_skip: Callable[[Path], None] | None,
+) -> Iterator[Path | str]:
+    """The files of ``paths`` (see :func:`iter_files`) and its URLs, in the order given."""
+    for raw in paths:
+        if is_url(raw):
+            yield str(raw)
+        else:
+            yield from iter_files([raw], on_error, on_skip)
+
+
+def read_url(url: str, on_error: Callable[[ArticleError], None] = _raise) -> Iterator[Article]:
+    """The articles of a file on a web server (a ``.jsonl`` shard, say), read as
+    :func:`read_file` reads a local one: downloaded first (at most :data:`MAX_URL_BYTES`,
+    within :data:`URL_TIMEOUT` seconds of silence), then parsed; messages name the URL."""
+    name = Path(urllib.parse.urlsplit(url).path).name
+    if not name.lower().endswith(SUFFIXES):
+        raise ArticleError(f"{url}: unsupported file type (use {', '.join(SUFFIXES)})")
+    with tempfile.TemporaryDirectory(prefix="celebgraph-") as tmp:
+        local = Path(tmp) / name
+        _download(url, local)
+
+        def named(text: str) -> str:
+            return text.replace(str(local), url)
+
+        try:
+            for article in read_file(local, lambda e: on_error(ArticleError(named(str(e))))):
+                yield replace(article, path=named(article.path or str(local)))
+        except ArticleError as error:
+            raise ArticleError(named(str(error))) from None
+
+
+def _download(url: str, target: Path) -> None:
+    request = urllib.request.Request(url, headers={"User-Agent": "celebgraph"})
+    try:
+        with (
+            urllib.request.urlopen(request, timeout=URL_TIMEOUT) as response,
+            target.open("wb") as out,
+        ):
+            size = 0
+            while chunk := response.read(1 << 20):
+                size += len(chunk)
+                if size > MAX_URL_BYTES:
+                    raise ArticleError(
+                        f"{url}: larger than {MAX_URL_BYTES:,} bytes; split it into shards"
+                    )
+                out.write(chunk)
+    except urllib.error.HTTPError as exc:
+        raise ArticleError(f"{url}: cannot fetch ({exc.code} {exc.reason})") from None
+    except urllib.error.URLError as exc:
+        raise ArticleError(f"{url}: cannot fetch ({exc.reason})") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise ArticleError(f"{url}: cannot fetch ({exc or type(exc).__name__})") from None
 
 
 def iter_files(

@@ -35,7 +35,11 @@ from celebgraph.ontology import PREFIXES
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path], typer.Argument(help="Article files or folders (.txt, .json, .jsonl).")
+        list[str],
+        typer.Argument(
+            help="Article files, folders, glob patterns or http(s) URLs (.txt, .json, .jsonl).",
+            show_default=False,
+        ),
     ],
     store: StoreOption = None,
     jobs: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
