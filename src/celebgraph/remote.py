@@ -55,6 +55,7 @@ from rdflib import URIRef
 from celebgraph.errors import QueryError, StoreError
 from celebgraph.ontology import PREFIXES
 from celebgraph.rdf import GraphChange, Triple
+from celebgraph.sparql_checks import check_sparql
 from celebgraph.store import QueryResult, replace_update, to_substitutions
 from celebgraph.text import printable
 
@@ -324,6 +325,7 @@ class RemoteStore:
     def query(self, sparql: str, substitutions: Mapping[str, object] | None = None) -> QueryResult:
         """Run a query on the server; the answer is read fully (within the time and size
         bounds), checked against the query and parsed by pyoxigraph."""
+        check_sparql(sparql)
         bound = to_substitutions(substitutions)
         if bound:
             sparql = with_values(sparql, bound)

@@ -53,6 +53,7 @@ from celebgraph.errors import (
 )
 from celebgraph.ontology import PREFIXES, SCHEMA
 from celebgraph.rdf import Triple
+from celebgraph.sparql_checks import check_sparql
 
 if TYPE_CHECKING:
     from celebgraph.bulk import LoadReport
@@ -559,6 +560,7 @@ class Store:
         plain literal; rdflib and pyoxigraph terms are kept), so user input never becomes
         SPARQL syntax. In a SELECT query, a substituted variable must be selected.
         """
+        check_sparql(sparql)
         bound = to_substitutions(substitutions)
         try:
             with self.reading():

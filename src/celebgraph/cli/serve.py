@@ -31,13 +31,38 @@ def serve(
         Path | None,
         typer.Option("--graph-page", help="HTML page to serve at /graph (from `celebgraph viz`)."),
     ] = None,
+    max_memory: Annotated[
+        int,
+        typer.Option("--max-memory", help="MB of memory one query may take (503 above)."),
+    ] = 2048,
+    allow_federation: Annotated[
+        bool,
+        typer.Option(
+            "--allow-federation",
+            help="Let queries use SERVICE and updates LOAD remote IRIs (public addresses).",
+        ),
+    ] = False,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="A host SERVICE/LOAD may reach even on a loopback or private address "
+            "(repeatable; needs --allow-federation).",
+            show_default=False,
+        ),
+    ] = None,
+    idle_timeout: Annotated[
+        float, typer.Option("--idle-timeout", help="Seconds an idle connection stays open.")
+    ] = 5.0,
 ) -> None:
     """Serve the store as a SPARQL 1.1 endpoint at http://HOST:PORT/sparql.
 
-    GET and POST; JSON, XML, CSV, TSV, Turtle, N-Triples or JSON-LD by Accept header; a
-    query page at / and the graph page at /graph. Read-only unless --allow-update-token is
-    given (then the server holds the store and no ingest can run meanwhile). Queries over
-    --timeout seconds are stopped (503); answers are cut at --max-rows.
+    GET and POST; JSON, XML, CSV, TSV, Turtle, N-Triples or JSON-LD by Accept header; the
+    service description at GET /sparql; a query page at / and the graph page at /graph.
+    Read-only unless --allow-update-token is given (then the server holds the store and no
+    ingest can run meanwhile). Queries over --timeout seconds or --max-memory MB are
+    stopped (503); answers are cut at --max-rows. SERVICE and LOAD are refused unless
+    --allow-federation is given.
 
     Example: `celebgraph serve --store graph-store --port 8000`
     """
@@ -63,6 +88,10 @@ def serve(
             update_token=allow_update_token,
             graph_page=graph_page,
             workers=workers,
+            max_memory_mb=max_memory,
+            allow_federation=allow_federation,
+            allow_hosts=tuple(allow_host or ()),
+            idle_timeout=idle_timeout,
         )
         server.serve(config)
     except ValueError as exc:
