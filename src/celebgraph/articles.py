@@ -78,22 +78,22 @@ def load_articles(
     """Yield the articles found in files, folders, glob patterns and ``http(s)://`` URLs
     (see :func:`read_url`), in a stable (sorted) order.
 
-        Article ids are unique in what one call yields: an article whose id an earlier one has
-        (``a/001.txt`` and ``b/001.txt`` are both ``001``) is an error naming both inputs, so
-        that neither silently replaces the other in a store. An input named twice (or a link
-        to it) gives its articles once. ``on_skip`` gets the files of folders that are not articles (see
-        :func:`iter_files`).
+    Article ids are unique in what one call yields: an article whose id an earlier one has
+    (``a/001.txt`` and ``b/001.txt`` are both ``001``) is an error naming both inputs, so
+    that neither silently replaces the other in a store. An input named twice (or a link
+    to it) gives its articles once. ``on_skip`` gets the files of folders that are not
+    articles (see :func:`iter_files`).
 
-        >>> import tempfile, pathlib
-        >>> folder = pathlib.Path(tempfile.mkdtemp())
-        >>> for name in ("a/001.txt", "b/001.txt"):
-        ...     (folder / name).parent.mkdir()
-        ...     _ = (folder / name).write_text("Headline\\n\\nBody.", encoding="utf-8")
-        >>> errors = []
-        >>> [a.path.replace(str(folder), "") for a in load_articles([folder], errors.append)]
-        ['/a/001.txt']
-        >>> str(errors[0]).replace(str(folder), "").split(";")[0]
-        "/b/001.txt: article id '001' is also the id of /a/001.txt"
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("a/001.txt", "b/001.txt"):
+    ...     (folder / name).parent.mkdir()
+    ...     _ = (folder / name).write_text("Headline\\n\\nBody.", encoding="utf-8")
+    >>> errors = []
+    >>> [a.path.replace(str(folder), "") for a in load_articles([folder], errors.append)]
+    ['/a/001.txt']
+    >>> str(errors[0]).replace(str(folder), "").split(";")[0]
+    "/b/001.txt: article id '001' is also the id of /a/001.txt"
     """
     first: dict[str, str] = {}  # article id → the input it was read from
     for path in _sources(paths, on_error, on_skip):
