@@ -4,8 +4,10 @@ dataset on Virtuoso, and still after a worker is killed mid-ingest."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +19,7 @@ import pytest
 
 import celebgraph
 from celebgraph.errors import CelebgraphError
+from celebgraph.extraction.relations import bundled_model_path
 from conftest import SCRIPT, clear_remote, export_bytes
 
 # Short articles written for this test. A person named two ways ("Zoë Marlowe", later
@@ -142,6 +145,21 @@ def test_a_killed_worker_costs_nothing(tmp_path, articles, local, client, monkey
         os.kill(killed[0], 0)
     _same_report(report, local[0])
     assert export_bytes(tmp_path / "store") == local[1]
+
+
+def test_a_model_of_ones_own_is_sent_to_the_workers(tmp_path, articles, local, client):
+    """``--model DIR`` on a cluster: the workers extract with that model (its files are
+    sent to them) and the store gets what a local ingest with it stores."""
+    model = tmp_path / "my-model"
+    shutil.copytree(bundled_model_path(), model)
+    meta = json.loads((model / "model.json").read_text(encoding="utf-8"))
+    meta["threshold"] = 0.01  # a model that proposes far more claims than the bundled one
+    (model / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    expected = celebgraph.ingest(articles, store=tmp_path / "local", jobs=1, model=model)
+    report = celebgraph.ingest(articles, store=tmp_path / "store", cluster=client, model=model)
+    _same_report(report, expected)
+    assert export_bytes(tmp_path / "store") == export_bytes(tmp_path / "local")
+    assert export_bytes(tmp_path / "store") != local[1]
 
 
 def test_cluster_ingest_into_virtuoso(articles, client, virtuoso_server, same_dataset):

@@ -183,7 +183,10 @@ def _extractor(model: tuple[str, dict[str, bytes]] | None, layer: str | None):
                 folder = Path(tempfile.gettempdir()) / f"celebgraph-model-{digest}"
                 folder.mkdir(exist_ok=True)
                 for name, content in model[1].items():
-                    (folder / name).write_bytes(content)
+                    # Written aside and renamed: workers on one machine share the folder.
+                    part = folder / f".{name}.{os.getpid()}"
+                    part.write_bytes(content)
+                    part.replace(folder / name)
             _extractors[digest, layer] = Extractor(relations=folder, layer=layer)
         return _extractors[digest, layer]
 
@@ -231,15 +234,15 @@ def extract_on_cluster(
                 task = client.submit(extract_task, chunk, payload, layer, pure=False)
                 pending.append((chunk, task))
                 if len(pending) >= _IN_FLIGHT_PER_THREAD * threads:
-                    yield from _result(distributed, client, *pending.popleft())
+                    yield from _result(distributed, *pending.popleft())
             while pending:
-                yield from _result(distributed, client, *pending.popleft())
+                yield from _result(distributed, *pending.popleft())
         finally:
             if pending:
                 client.cancel([task for _, task in pending])
 
 
-def _result(distributed, client: Client, chunk: list[Article], task) -> list:
+def _result(distributed, chunk: list[Article], task) -> list:
     try:
         return task.result()
     except distributed.KilledWorker:
