@@ -67,7 +67,7 @@ _CLEAR = (
 def clear_remote(url: str) -> None:
     """Drop every celebgraph graph of the SPARQL store at ``url``."""
     from celebgraph.errors import StoreError
-    from celebgraph.remote import RemoteStore
+    from celebgraph.store import RemoteStore
 
     store = RemoteStore(url)
     store._post(store.update_url, {"update": _CLEAR}, "*/*", StoreError)

@@ -22,8 +22,9 @@ from celebgraph.errors import CelebgraphError, QueryError, StoreError
 from celebgraph.graph import to_networkx
 from celebgraph.models import Article, Claim, Entity, Extraction
 from celebgraph.ontology import Status, article_iri
-from celebgraph.remote import RemoteStore, parse_spec, with_values
 from celebgraph.store import Store, open_store
+from celebgraph.store.remote import RemoteStore, parse_spec
+from celebgraph.store.sparql import with_values
 
 sys.path.insert(0, str(Path(__file__).parent))
 import virtuoso

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 import celebgraph
-from celebgraph import bulk
 from celebgraph.api import write_extraction
 from celebgraph.models import Article, Entity, Extraction
 from celebgraph.ontology import PEOPLE_GRAPH, article_iri, person_iri
-from celebgraph.store import Store
+from celebgraph.store import Store, bulk
 from conftest import SCRIPT, export_bytes, same_dataset
 
 PEOPLE = f"<{PEOPLE_GRAPH}>"

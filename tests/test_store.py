@@ -416,7 +416,7 @@ def test_store_query_kinds(seed_store):
 
 @pytest.mark.parametrize("fmt", sorted(RDF_FORMATS))
 def test_store_export_format_parses_back(seed_store, fmt, dataset_graphs):
-    rdf_format, keeps_graphs = RDF_FORMATS[fmt]
+    rdf_format, keeps_graphs = RDF_FORMATS[fmt].format, RDF_FORMATS[fmt].keeps_graphs
     data = export_bytes(seed_store, fmt)
     quads = list(ox.parse(data, rdf_format))
     assert len(quads) > 50

@@ -18,12 +18,10 @@ from celebgraph.api import (
     stats,
 )
 from celebgraph.articles import load_articles
-from celebgraph.bulk import LoadReport
 from celebgraph.errors import ArticleError, CelebgraphError, QueryError, StoreError
 from celebgraph.models import Article, Claim, Entity, Extraction
 from celebgraph.ontology import CG, RELATIONS, RES, Status
-from celebgraph.remote import RemoteStore
-from celebgraph.store import Store, open_store
+from celebgraph.store import LoadReport, MemoryStore, RemoteStore, Store, TripleStore, open_store
 
 __version__ = "0.1.0"
 
@@ -51,11 +49,13 @@ __all__ = [
     "Extraction",
     "IngestReport",
     "LoadReport",
+    "MemoryStore",
     "QueryError",
     "RemoteStore",
     "Status",
     "Store",
     "StoreError",
+    "TripleStore",
     "evaluate",
     "example_path",
     "export",

@@ -28,14 +28,21 @@ from typing import TYPE_CHECKING
 from rdflib.compare import to_canonical_graph
 
 from celebgraph.articles import load_articles
-from celebgraph.bulk import LoadReport
 from celebgraph.errors import ArticleError, CelebgraphError, StoreDamagedError
 from celebgraph.models import Article, Extraction
 from celebgraph.ontology import ONTOLOGY_GRAPH, ontology_graph
 from celebgraph.processes import BATCH, StopSignals, batched, become_worker, kill_workers
 from celebgraph.rdf import article_change
 from celebgraph.resources import resource_path
-from celebgraph.store import QueryResult, Store, is_store, open_store
+from celebgraph.store import (
+    LoadReport,
+    QueryResult,
+    Store,
+    Triples,
+    TripleStore,
+    is_store,
+    open_store,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -169,7 +176,7 @@ def extract(
     pool.shutdown()
 
 
-def write_extraction(db: Store, extraction: Extraction) -> int:
+def write_extraction(db: TripleStore, extraction: Extraction) -> int:
     """Store one article: its own graph replaced, its people added, in one transaction."""
     return db.replace_graph(*article_change(extraction))
 
@@ -189,7 +196,7 @@ class _Writer:
 
     def __init__(
         self,
-        store: Store | str | Path | None,
+        store: TripleStore | str | Path | None,
         report: IngestReport,
         on_article: Callable[[Extraction | ArticleError], None] | None,
     ) -> None:
@@ -244,12 +251,12 @@ class _Writer:
             ) from None
         self.last = time.monotonic()
 
-    def _write_group(self, db: Store, group: list[Extraction | ArticleError]) -> None:
-        """A store that takes several articles in one request (a SPARQL server: one round
-        trip each) gets the group at once; if it refuses, the articles go one by one, so
+    def _write_group(self, db: TripleStore, group: list[Extraction | ArticleError]) -> None:
+        """The group goes to the store at once (one request to a SPARQL server, one
+        transaction of the embedded store); if it refuses, the articles go one by one, so
         that the one at fault is named and only it is lost."""
         stored = [r for r in group if isinstance(r, Extraction)]
-        if len(stored) > 1 and hasattr(db, "replace_graphs"):
+        if len(stored) > 1:
             try:
                 counts = iter(db.replace_graphs([article_change(r) for r in stored]))
             except StoreDamagedError:
@@ -263,7 +270,7 @@ class _Writer:
         for result in group:
             self._write(db, result)
 
-    def _write(self, db: Store, result: Extraction | ArticleError) -> None:
+    def _write(self, db: TripleStore, result: Extraction | ArticleError) -> None:
         triples = 0
         if isinstance(result, Extraction):
             try:
@@ -292,7 +299,7 @@ class _Writer:
 
 def ingest(
     paths: Sequence[str | Path],
-    store: Store | str | Path | None = None,
+    store: TripleStore | str | Path | None = None,
     jobs: int | None = None,
     on_article: Callable[[Extraction | ArticleError], None] | None = None,
     model: str | Path | None = None,
@@ -368,7 +375,9 @@ def ingest(
 
 
 def load(
-    paths: Sequence[str | Path], store: Store | str | Path | None = None, jobs: int | None = None
+    paths: Sequence[str | Path],
+    store: TripleStore | str | Path | None = None,
+    jobs: int | None = None,
 ) -> LoadReport:
     """Bulk-load RDF dataset files (``.nq``, ``.trig``, ``.jsonld``; folders recursively)
     into the embedded store, on ``jobs`` threads (default: one per core).
@@ -380,18 +389,15 @@ def load(
     """
     db, owned = _open(store)
     try:
-        if not isinstance(db, Store):
-            raise CelebgraphError(
-                "load writes to an embedded store folder, not a SPARQL endpoint: load the"
-                " files with the server's own bulk loader (Virtuoso ld_dir, tdb2.tdbloader)"
-            )
-        return db.load_files(paths, jobs)
+        return db.load_files(paths, jobs)  # a remote store refuses, naming the way
     finally:
         if owned:
             db.close()
 
 
-def _open(store: Store | str | Path | None, read_only: bool = False) -> tuple[Store, bool]:
+def _open(
+    store: TripleStore | str | Path | None, read_only: bool = False
+) -> tuple[TripleStore, bool]:
     """The store to use, and whether this call opened it (and closes it). Readers open it
     read-only, so that reading never changes the store folder."""
     if is_store(store):
@@ -400,7 +406,7 @@ def _open(store: Store | str | Path | None, read_only: bool = False) -> tuple[St
 
 
 def query(
-    store: Store | str | Path | None,
+    store: TripleStore | str | Path | None,
     sparql: str,
     substitutions: Mapping[str, object] | None = None,
 ) -> QueryResult:
@@ -426,21 +432,18 @@ def query(
 
 
 def _materialize(result: QueryResult) -> QueryResult:
+    """The result read whole, in the same types, so that it outlives the store handle."""
     import pyoxigraph as ox
 
-    if result.kind == "select":
-        # Re-parse from a serialisation so the rows outlive the store handle.
-        data = result.raw.serialize(format=ox.QueryResultsFormat.JSON)
-        return QueryResult("select", ox.parse_query_results(data, ox.QueryResultsFormat.JSON))
     if result.kind == "graph":
-        data = result.raw.serialize(format=ox.RdfFormat.N_TRIPLES)
-        triples = [q.triple for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)]
-        return QueryResult("graph", triples)  # type: ignore[arg-type]
-    return QueryResult("ask", bool(result.raw))  # type: ignore[arg-type]
+        return QueryResult("graph", Triples(list(result.raw)))
+    # Re-parsed from a serialisation: solutions and booleans alike.
+    data = result.raw.serialize(format=ox.QueryResultsFormat.JSON)
+    return QueryResult(result.kind, ox.parse_query_results(data, ox.QueryResultsFormat.JSON))
 
 
 def select(
-    store: Store | str | Path | None,
+    store: TripleStore | str | Path | None,
     sparql: str,
     substitutions: Mapping[str, object] | None = None,
 ) -> list[dict[str, object]]:
@@ -478,7 +481,7 @@ WHERE { ?claim a cg:Claim ; rdf:predicate ?relation }
 GROUP BY ?relation ORDER BY DESC(?n)"""
 
 
-def stats(store: Store | str | Path | None) -> dict[str, object]:
+def stats(store: TripleStore | str | Path | None) -> dict[str, object]:
     """Counts of articles, persons, claims (by status and relation) and triples."""
     db, owned = _open(store, read_only=True)
     try:
@@ -499,7 +502,7 @@ def stats(store: Store | str | Path | None) -> dict[str, object]:
             db.close()
 
 
-def export(store: Store | str | Path | None, output, fmt: str = "nquads") -> None:
+def export(store: TripleStore | str | Path | None, output, fmt: str = "nquads") -> None:
     """Write the whole graph to a binary file object in ``fmt``."""
     db, owned = _open(store, read_only=True)
     try:

@@ -19,7 +19,7 @@ from celebgraph.extraction.names import normalize
 from celebgraph.models import Extraction
 from celebgraph.ontology import CG, PEOPLE_GRAPH, RELATIONS, Status, article_iri
 from celebgraph.rdf import article_triples, people_labels, people_triples
-from celebgraph.store import to_oxigraph
+from celebgraph.store import MemoryStore, TripleStore, to_oxigraph
 
 CLAIMS_QUERY = """
 SELECT DISTINCT ?id ?s ?p ?o ?status ?confidence ?evidence WHERE {
@@ -75,10 +75,10 @@ class Score:
         return self.status_correct / self.matched if self.matched else 0.0
 
 
-def read_predictions(store: ox.Store, gold: Gold) -> dict[Key, Prediction]:
+def read_predictions(store: TripleStore, gold: Gold) -> dict[Key, Prediction]:
     """Claims of the gold articles, with names resolved to the gold's canonical names."""
     labels: dict[object, dict[str, list[str]]] = defaultdict(lambda: {"pref": [], "alt": []})
-    for row in store.query(LABELS_QUERY, prefixes=_prefixes(), use_default_graph_as_union=True):
+    for row in store.query(LABELS_QUERY).raw:
         labels[row["e"]][row["kind"].value].append(row["l"].value)
 
     def resolve(article: str, entity: object) -> str:
@@ -93,7 +93,7 @@ def read_predictions(store: ox.Store, gold: Gold) -> dict[Key, Prediction]:
     predictions: dict[Key, Prediction] = {}
     scored = set(gold.article_ids())
     rank = {"denied": 2, "asserted": 1, "reported": 0}
-    for row in store.query(CLAIMS_QUERY, prefixes=_prefixes(), use_default_graph_as_union=True):
+    for row in store.query(CLAIMS_QUERY).raw:
         article = row["id"].value
         if article not in scored:
             continue
@@ -115,26 +115,20 @@ def read_predictions(store: ox.Store, gold: Gold) -> dict[Key, Prediction]:
 def score_extractions(extractions: Iterable[Extraction], gold: Gold) -> Score:
     """Write extractions as RDF into an in-memory store, read the claims back through the
     data model and score them against ``gold``."""
-    memory = ox.Store()
-    for extraction in extractions:
-        graph = to_oxigraph(article_iri(extraction.article.id))
-        people = to_oxigraph(PEOPLE_GRAPH)
-        memory.extend(
-            ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), g)
-            for g, triples in (
-                (graph, article_triples(extraction)),
-                (people, people_triples(extraction)),
-                (people, people_labels(extraction)),
+    with MemoryStore() as memory:
+        for extraction in extractions:
+            graph = to_oxigraph(article_iri(extraction.article.id))
+            people = to_oxigraph(PEOPLE_GRAPH)
+            memory.extend(
+                ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), g)
+                for g, triples in (
+                    (graph, article_triples(extraction)),
+                    (people, people_triples(extraction)),
+                    (people, people_labels(extraction)),
+                )
+                for s, p, o in triples
             )
-            for s, p, o in triples
-        )
-    return score(read_predictions(memory, gold), gold)
-
-
-def _prefixes() -> dict[str, str]:
-    from celebgraph.ontology import PREFIXES
-
-    return PREFIXES
+        return score(read_predictions(memory, gold), gold)
 
 
 def score(predictions: dict[Key, Prediction], gold: Gold) -> Score:

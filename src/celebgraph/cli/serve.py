@@ -67,8 +67,7 @@ def serve(
     Example: `celebgraph serve --store graph-store --port 8000`
     """
     from celebgraph import server
-    from celebgraph.remote import is_remote
-    from celebgraph.store import default_store_spec
+    from celebgraph.store import default_store_spec, is_remote
 
     spec = store or default_store_spec()
     if is_remote(spec):

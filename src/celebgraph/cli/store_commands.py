@@ -153,6 +153,8 @@ def query(
     """
     import pyoxigraph as ox
 
+    from celebgraph.store.formats import RDF_FORMATS, RESULTS_FORMATS
+
     if (sparql is None) == (file is None):
         raise fail(CelebgraphError("give either a query or --file FILE"))
     if fmt not in {"table", "csv", "tsv", "json"}:
@@ -166,8 +168,9 @@ def query(
         raise fail(exc) from None
     out = sys.stdout.buffer
     if result.kind == "graph":
-        rdf_format = ox.RdfFormat.JSON_LD if fmt == "json" else ox.RdfFormat.TURTLE
-        ox.serialize(result.raw, out, rdf_format, prefixes=None if fmt == "json" else PREFIXES)
+        rdf_format = RDF_FORMATS["jsonld" if fmt == "json" else "turtle"].format
+        prefixes = None if fmt == "json" else PREFIXES
+        ox.serialize(result.raw, out, rdf_format, prefixes=prefixes)
     elif result.kind == "ask":
         if fmt == "json":
             typer.echo(json.dumps({"head": {}, "boolean": bool(result.raw)}))
@@ -176,12 +179,7 @@ def query(
     elif fmt == "table":
         _print_table(result)
     else:
-        formats = {
-            "csv": ox.QueryResultsFormat.CSV,
-            "tsv": ox.QueryResultsFormat.TSV,
-            "json": ox.QueryResultsFormat.JSON,
-        }
-        result.raw.serialize(out, formats[fmt])
+        result.raw.serialize(out, RESULTS_FORMATS[fmt].format)
     out.flush()
 
 

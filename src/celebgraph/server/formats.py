@@ -1,53 +1,18 @@
-"""Result and RDF media types the endpoint offers, and ``Accept`` negotiation over them."""
+"""The media types the endpoint offers (from :mod:`celebgraph.store.formats`), and
+``Accept`` negotiation over them."""
 
 from __future__ import annotations
 
-import pyoxigraph as ox
+from celebgraph.store.formats import answer_format_iris, graph_offers, results_offers
 
-#: (media type, pyoxigraph format name) offered for SELECT and ASK, the default first.
-RESULTS_TYPES: list[tuple[str, str]] = [
-    ("application/sparql-results+json", "JSON"),
-    ("application/sparql-results+xml", "XML"),
-    ("text/csv", "CSV"),
-    ("text/tab-separated-values", "TSV"),
-    ("application/json", "JSON"),
-    ("application/xml", "XML"),
-    ("text/xml", "XML"),
-]
-
-#: (media type, pyoxigraph format name) offered for CONSTRUCT, DESCRIBE and the service
-#: description, the default first.
-GRAPH_TYPES: list[tuple[str, str]] = [
-    ("text/turtle", "TURTLE"),
-    ("application/n-triples", "N_TRIPLES"),
-    ("application/ld+json", "JSON_LD"),
-    ("application/rdf+xml", "RDF_XML"),
-    ("application/x-turtle", "TURTLE"),
-]
-
-RESULTS_FORMATS = {
-    "JSON": ox.QueryResultsFormat.JSON,
-    "XML": ox.QueryResultsFormat.XML,
-    "CSV": ox.QueryResultsFormat.CSV,
-    "TSV": ox.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS = {
-    "TURTLE": ox.RdfFormat.TURTLE,
-    "N_TRIPLES": ox.RdfFormat.N_TRIPLES,
-    "JSON_LD": ox.RdfFormat.JSON_LD,
-    "RDF_XML": ox.RdfFormat.RDF_XML,
-}
+#: (media type, format name) offered for SELECT and ASK, the default first (from the one
+#: table of formats, :mod:`celebgraph.store.formats`).
+RESULTS_TYPES: list[tuple[str, str]] = results_offers()
+#: (media type, format name) offered for CONSTRUCT, DESCRIBE and the service description,
+#: the default first.
+GRAPH_TYPES: list[tuple[str, str]] = graph_offers()
 #: The W3C format IRIs (https://www.w3.org/ns/formats/) of what the endpoint can answer in.
-FORMAT_IRIS = [
-    "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
-    "http://www.w3.org/ns/formats/SPARQL_Results_XML",
-    "http://www.w3.org/ns/formats/SPARQL_Results_CSV",
-    "http://www.w3.org/ns/formats/SPARQL_Results_TSV",
-    "http://www.w3.org/ns/formats/Turtle",
-    "http://www.w3.org/ns/formats/N-Triples",
-    "http://www.w3.org/ns/formats/JSON-LD",
-    "http://www.w3.org/ns/formats/RDF_XML",
-]
+FORMAT_IRIS = answer_format_iris()
 _TEXT_TYPES = ("text/", "application/n-triples")
 
 

@@ -24,7 +24,6 @@ from celebgraph.errors import QueryError, StoreError
 from celebgraph.server.config import ServerConfig
 from celebgraph.server.formats import (
     FORMAT_IRIS,
-    GRAPH_FORMATS,
     GRAPH_TYPES,
     RESULTS_TYPES,
     content_type,
@@ -32,14 +31,11 @@ from celebgraph.server.formats import (
     not_acceptable,
 )
 from celebgraph.server.pool import PoolBusyError, WorkerPool
-from celebgraph.server.sparql_text import (
-    check_remote,
-    has_dataset_clause,
-    remote_targets,
-    with_using,
-)
+from celebgraph.server.sparql_text import check_remote, has_dataset_clause, remote_targets
 from celebgraph.server.worker import QueryMemoryError, QueryTimeoutError, WorkerCrashedError
 from celebgraph.sparql_checks import check_sparql
+from celebgraph.store.formats import RDF_FORMATS
+from celebgraph.store.sparql import with_using
 
 #: Largest request body accepted (a query or an update), in bytes.
 MAX_BODY = 1 << 20
@@ -262,7 +258,7 @@ class SparqlProtocol:
         reply = await self._reply(request, {"op": "graphs", "max_rows": self.config.max_rows})
         url = endpoint_url(request)
         media, fmt = offer
-        body = ox.serialize(self._description(url, reply[3]), None, GRAPH_FORMATS[fmt])
+        body = ox.serialize(self._description(url, reply[3]), None, RDF_FORMATS[fmt].format)
         return Response(body, 200, {"Vary": "Accept"}, media_type=content_type(media))
 
     def _description(self, url: str, graphs: list[str]) -> list[ox.Triple]:

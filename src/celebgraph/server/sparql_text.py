@@ -1,8 +1,7 @@
-"""What the server reads from SPARQL text before running it: its dataset clause, the remote
-IRIs it would fetch (SERVICE, LOAD), and the protocol's ``using-graph-uri`` /
-``using-named-graph-uri`` written into an update as USING clauses (Oxigraph's update call
-takes no dataset). All on :func:`celebgraph.sparql_checks.code_only`, so strings, IRIs and
-comments never look like keywords.
+"""What the server reads from SPARQL text before running it: its dataset clause and the
+remote IRIs it would fetch (SERVICE, LOAD), with the check of those. All on
+:func:`celebgraph.sparql_checks.code_only`, so strings, IRIs and comments never look like
+keywords. (The text the server writes, USING clauses, is in :mod:`celebgraph.store.sparql`.)
 """
 
 from __future__ import annotations
@@ -28,10 +27,6 @@ _REMOTE = re.compile(
     re.IGNORECASE,
 )
 _IRI = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
-_UPDATE_SYNTAX = re.compile(
-    rf"[{{}}()\[\];]|{_keyword('WITH', 'INSERT', 'DELETE', 'DATA', 'WHERE', 'USING').pattern}",
-    re.IGNORECASE,
-)
 
 
 def has_dataset_clause(query: str) -> bool:
@@ -91,54 +86,3 @@ def check_remote(
                 f"{host} is {address}, a loopback, private or link-local address; "
                 "list the host with --allow-host to reach it",
             )
-
-
-def _operations(update: str) -> list[list[tuple[str, int, int]]]:
-    """The keywords of each operation of an update (split at ``;`` outside brackets), as
-    (keyword, position, bracket depth)."""
-    operations: list[list[tuple[str, int, int]]] = [[]]
-    depth = 0
-    for match in _UPDATE_SYNTAX.finditer(code_only(update)):
-        text = match.group()
-        if text in "({[":
-            depth += 1
-        elif text in ")}]":
-            depth -= 1
-        elif text == ";":
-            if depth == 0:
-                operations.append([])
-        else:
-            operations[-1].append((text.upper(), match.start(), depth))
-    return operations
-
-
-def with_using(update: str, default_graphs: list[str], named_graphs: list[str]) -> str:
-    """``update`` with the protocol's dataset as USING / USING NAMED before the WHERE of
-    each DELETE/INSERT operation; QueryError when an operation names its own (USING,
-    WITH), which the protocol forbids, or is a DELETE WHERE (it takes no USING)."""
-    clause = " ".join(
-        [f"USING <{g}>" for g in default_graphs] + [f"USING NAMED <{g}>" for g in named_graphs]
-    )
-    inserts: list[int] = []
-    for operation in _operations(update):
-        keywords = [k for k, _, _ in operation]
-        if not keywords or keywords[0] not in ("WITH", "INSERT", "DELETE"):
-            continue
-        if keywords[0] == "WITH" or "USING" in keywords:
-            raise QueryError(
-                "using-graph-uri / using-named-graph-uri cannot be combined with an update "
-                "that has USING or WITH"
-            )
-        if keywords[1:2] == ["DATA"]:
-            continue
-        if keywords[:2] == ["DELETE", "WHERE"]:
-            raise QueryError(
-                "using-graph-uri / using-named-graph-uri cannot apply to DELETE WHERE; "
-                "write DELETE { … } WHERE { … }"
-            )
-        where = next((at for k, at, depth in operation if k == "WHERE" and depth == 0), None)
-        if where is not None:
-            inserts.append(where)
-    for position in reversed(inserts):
-        update = f"{update[:position]}{clause} {update[position:]}"
-    return update

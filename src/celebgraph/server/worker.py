@@ -21,15 +21,9 @@ import pyoxigraph as ox
 
 from celebgraph.errors import StoreBusyError, StoreError
 from celebgraph.ontology import PREFIXES
-from celebgraph.server.formats import (
-    GRAPH_FORMATS,
-    GRAPH_TYPES,
-    RESULTS_FORMATS,
-    RESULTS_TYPES,
-    content_type,
-    not_acceptable,
-)
-from celebgraph.store import open_database
+from celebgraph.server.formats import GRAPH_TYPES, RESULTS_TYPES, content_type, not_acceptable
+from celebgraph.store import Store, open_store
+from celebgraph.store.formats import RDF_FORMATS, RESULTS_FORMATS
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -77,9 +71,16 @@ class _StoreHandle:
 
     def _open(self, wait: bool = True) -> ox.Store:
         signature = _store_signature(self.path)
-        db = open_database(self.path, read_only=not self.writable, timeout=None if wait else 0)
-        self.signature = signature
-        return db
+        # A read-only view keeps no lock: an ingest may write meanwhile (see get, reopen).
+        store = open_store(
+            self.path,
+            read_only=not self.writable,
+            timeout=None if wait else 0,
+            hold_lock=self.writable,
+        )
+        assert isinstance(store, Store)  # a folder, never a URL (cli.serve refuses those)
+        self.store, self.signature = store, signature
+        return store.database
 
     def get(self) -> ox.Store:
         """The store, reopened first when someone wrote to it; while a writer still holds
@@ -145,9 +146,9 @@ def _select_body(solutions: ox.QuerySolutions, fmt: str, max_rows: int) -> tuple
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode("utf-8")
-    if fmt != "JSON":
+    if fmt != "json":
         parsed = ox.parse_query_results(data, ox.QueryResultsFormat.JSON)
-        data = parsed.serialize(format=RESULTS_FORMATS[fmt])
+        data = parsed.serialize(format=RESULTS_FORMATS[fmt].format)
     return data, truncated
 
 
@@ -174,7 +175,7 @@ def _answer(db: ox.Store, job: dict[str, Any], dataset: dict[str, Any]) -> tuple
         media, fmt = offer
         triples = list(islice(result, max_rows + 1))
         truncated = len(triples) > max_rows
-        rdf_format = GRAPH_FORMATS[fmt]
+        rdf_format = RDF_FORMATS[fmt].format
         prefixes = PREFIXES if rdf_format is ox.RdfFormat.TURTLE else None
         body = ox.serialize(triples[:max_rows], None, rdf_format, prefixes=prefixes)
     else:
@@ -183,7 +184,7 @@ def _answer(db: ox.Store, job: dict[str, Any], dataset: dict[str, Any]) -> tuple
             return ("error", 406, not_acceptable("a SELECT or ASK query", RESULTS_TYPES))
         media, fmt = offer
         if isinstance(result, ox.QueryBoolean):
-            body, truncated = result.serialize(format=RESULTS_FORMATS[fmt]), False
+            body, truncated = result.serialize(format=RESULTS_FORMATS[fmt].format), False
         else:
             body, truncated = _select_body(result, fmt, max_rows)
     if truncated:

@@ -42,12 +42,11 @@ import pyoxigraph as ox
 from rdflib.namespace import RDFS, SKOS
 
 from celebgraph.ontology import ONTOLOGY_GRAPH, PEOPLE_GRAPH, SCHEMA
+from celebgraph.store.formats import DATASET_SUFFIXES
+from celebgraph.store.sparql import delete_data, drop_graphs, insert_data
 
 #: Formats that keep named graphs, by file suffix (``celebgraph export`` writes them).
-FORMATS = {
-    suffix: ox.RdfFormat.from_extension(suffix.lstrip("."))
-    for suffix in (".nq", ".trig", ".jsonld")
-}
+FORMATS = DATASET_SUFFIXES
 #: An N-Quads file is cut into one byte range per thread, but none smaller than this.
 MIN_RANGE_BYTES = 4 * 1024 * 1024
 
@@ -193,7 +192,7 @@ def load_files(db: ox.Store, paths: Iterable[str | Path], jobs: int | None = Non
     replaced = [g for g in existing & incoming if g not in _SHARED]
     mentioned = {q.object for g in replaced for q in db.quads_for_pattern(None, _MENTIONS, None, g)}
     if replaced:
-        db.update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in replaced))
+        db.update(drop_graphs(replaced))
     kept_labels = _labels_in_store(db, checked) if _PEOPLE in existing else {}
 
     work = []
@@ -240,12 +239,9 @@ def _one_label_each(db: ox.Store, checked: list[_Checked], kept: dict) -> None:
     if not demoted:
         return
     unique = dict.fromkeys(demoted)
-    removed = "\n".join(f"{p} {_LABEL} {label} ." for p, label in unique)
-    added = "\n".join(f"{p} {_ALT_LABEL} {label} ." for p, label in unique)
-    db.update(
-        f"DELETE DATA {{ GRAPH {_PEOPLE} {{\n{removed}\n}} }} ;\n"
-        f"INSERT DATA {{ GRAPH {_PEOPLE} {{\n{added}\n}} }}"
-    )
+    removed = (f"{p} {_LABEL} {label} ." for p, label in unique)
+    added = (f"{p} {_ALT_LABEL} {label} ." for p, label in unique)
+    db.update(f"{delete_data(_PEOPLE, removed)} ;\n{insert_data(_PEOPLE, added)}")
 
 
 def _forget_orphans(db: ox.Store, people: set) -> None:
@@ -257,5 +253,5 @@ def _forget_orphans(db: ox.Store, people: set) -> None:
         for quad in db.quads_for_pattern(person, None, None, _PEOPLE)
     ]
     if gone:
-        triples = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in gone)
-        db.update(f"DELETE DATA {{ GRAPH {_PEOPLE} {{\n{triples}\n}} }}")
+        triples = (f"{q.subject} {q.predicate} {q.object} ." for q in gone)
+        db.update(delete_data(_PEOPLE, triples))

@@ -36,13 +36,12 @@ import re
 import struct
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
+from rdflib import URIRef
 
 from celebgraph.errors import (
     NoStoreError,
@@ -51,58 +50,17 @@ from celebgraph.errors import (
     StoreDamagedError,
     StoreError,
 )
-from celebgraph.ontology import PREFIXES, SCHEMA
-from celebgraph.rdf import Triple
-from celebgraph.sparql_checks import check_sparql
+from celebgraph.rdf import GraphChange, Triple
+from celebgraph.store.memory import dump, run_query
+from celebgraph.store.protocol import QueryResult
+from celebgraph.store.sparql import replace_update, replace_updates, to_oxigraph
 
 if TYPE_CHECKING:
-    from celebgraph.bulk import LoadReport
-
-SCHEMA_MENTIONS = str(SCHEMA.mentions)
+    from celebgraph.store.bulk import LoadReport
 
 ENV_VAR = "CELEBGRAPH_STORE"
 LOCK_TIMEOUT_VAR = "CELEBGRAPH_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = 30.0
-
-#: Export formats by name: (pyoxigraph format, keeps named graphs).
-RDF_FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
-    "nquads": (ox.RdfFormat.N_QUADS, True),
-    "trig": (ox.RdfFormat.TRIG, True),
-    "turtle": (ox.RdfFormat.TURTLE, False),
-    "ntriples": (ox.RdfFormat.N_TRIPLES, False),
-    "jsonld": (ox.RdfFormat.JSON_LD, True),
-    "rdfxml": (ox.RdfFormat.RDF_XML, False),
-}
-
-
-def is_store(value: object) -> bool:
-    """Is this an open store (embedded or remote) rather than a store spec?"""
-    from celebgraph.remote import RemoteStore
-
-    return isinstance(value, Store | RemoteStore)
-
-
-def default_store_spec() -> str | Path:
-    """``$CELEBGRAPH_STORE`` as given (a folder or a SPARQL endpoint URL), else the default
-    folder."""
-    return os.environ.get(ENV_VAR) or default_store_path()
-
-
-def open_store(
-    spec: str | Path | None = None, timeout: float | None = None, read_only: bool = False
-):
-    """Open the store a spec names: an ``http://`` or ``https://`` URL is a SPARQL 1.1
-    endpoint (a :class:`celebgraph.remote.RemoteStore`, see there for the update URL and
-    credentials); anything else is a folder of the embedded :class:`Store`, opened
-    read-only if ``read_only``. ``None`` means ``$CELEBGRAPH_STORE``, else the default
-    folder."""
-    from celebgraph.remote import RemoteStore, is_remote
-
-    if spec is None:
-        spec = default_store_spec()
-    if is_remote(spec):
-        return RemoteStore(str(spec), timeout=timeout)
-    return Store(spec, timeout=timeout, read_only=read_only)
 
 
 def default_store_path() -> Path:
@@ -313,138 +271,6 @@ def _open_waiting(
         delay = min(delay * 2, 0.2)
 
 
-def open_database(
-    path: str | Path, read_only: bool = True, timeout: float | None = None
-) -> ox.Store:
-    """A bare pyoxigraph handle on a store folder, for code that needs pyoxigraph's own
-    query options (the SPARQL server), opened with the checks, waiting and one-line errors
-    of :class:`Store`. A read-only handle keeps no lock once open: reading on while a writer
-    writes is the caller's choice (the server reopens when the files change)."""
-    db, lock = _open_waiting(Path(path), read_only, timeout, register=False)
-    if lock is not None:
-        lock.release()
-    return db
-
-
-def to_oxigraph(term: URIRef | Literal | BNode) -> ox.NamedNode | ox.Literal | ox.BlankNode:
-    """rdflib term → pyoxigraph term."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    return ox.BlankNode(str(term))
-
-
-def _nt(triple: Triple) -> str:
-    s, p, o = triple
-    return f"{to_oxigraph(s)} {to_oxigraph(p)} {to_oxigraph(o)} ."
-
-
-def _insert(graph: ox.NamedNode, lines: list[str]) -> str:
-    return f"INSERT DATA {{ GRAPH {graph} {{\n" + "\n".join(lines) + "\n} }"
-
-
-def to_substitutions(
-    values: Mapping[str, object] | None,
-) -> dict[ox.Variable, ox.NamedNode | ox.Literal | ox.BlankNode] | None:
-    """Variable name (with or without ``?``) → pyoxigraph term, for ``Store.query``."""
-    if not values:
-        return None
-    bound = {}
-    for name, value in values.items():
-        try:
-            variable = ox.Variable(str(name).removeprefix("?").removeprefix("$"))
-        except ValueError:
-            raise QueryError(f"invalid variable name {name!r}") from None
-        if isinstance(value, ox.NamedNode | ox.Literal | ox.BlankNode):
-            term = value
-        elif isinstance(value, URIRef | Literal | BNode):
-            term = to_oxigraph(value)
-        elif isinstance(value, str):
-            try:
-                term = ox.Literal(value)
-            except ValueError as exc:  # a lone surrogate, for one
-                raise QueryError(f"substitution for ?{variable.value}: {exc}") from None
-        else:
-            raise QueryError(
-                f"substitution for ?{variable.value} must be a str or an RDF term,"
-                f" not {type(value).__name__}"
-            )
-        bound[variable] = term
-    return bound
-
-
-def replace_update(graph, triples, add=(), add_if_absent=()) -> tuple[str, int]:
-    """The SPARQL update of :meth:`Store.replace_graph` (and one request of a remote
-    store): every term serialised by pyoxigraph (N-Triples escaping), never pasted in."""
-    name = to_oxigraph(graph)
-    add = [(g, list(t)) for g, t in add]
-    lines = [_nt(t) for t in triples]
-    parts = [*_forget_people(name, add), f"DROP SILENT GRAPH {name}", _insert(name, lines)]
-    for other, extra in add:
-        parts.append(_insert(to_oxigraph(other), [_nt(t) for t in extra]))
-    for other, extra in add_if_absent:
-        target = to_oxigraph(other)
-        rows = " ".join(
-            f"({to_oxigraph(s)} {to_oxigraph(p)} {to_oxigraph(o)})" for s, p, o in extra
-        )
-        if rows:
-            parts.append(
-                f"INSERT {{ GRAPH {target} {{ ?s ?p ?o }} }} WHERE {{"
-                f" VALUES (?s ?p ?o) {{ {rows} }}"
-                f" FILTER NOT EXISTS {{ GRAPH {target} {{ ?s ?p ?any }} }} }}"
-            )
-    return " ;\n".join(parts), len(lines)
-
-
-def _forget_people(graph: ox.NamedNode, add) -> list[str]:
-    """Before an article is replaced: drop from the shared graphs the people that only
-    this article mentioned, so a corrected article leaves no orphan behind."""
-    return [
-        f"DELETE {{ GRAPH {to_oxigraph(shared)} {{ ?p ?x ?y }} }} WHERE {{"
-        f" GRAPH {graph} {{ ?a <{SCHEMA_MENTIONS}> ?p }}"
-        f" FILTER NOT EXISTS {{ GRAPH ?g {{ ?b <{SCHEMA_MENTIONS}> ?p }}"
-        f" FILTER(?g != {graph}) }}"
-        f" GRAPH {to_oxigraph(shared)} {{ ?p ?x ?y }} }}"
-        for shared, _ in add
-    ]
-
-
-def dump(db: ox.Store, output: BinaryIO, fmt: str) -> None:
-    """Write a pyoxigraph store in ``fmt`` (see :data:`RDF_FORMATS`); RDF/XML leaves out of
-    literals the characters XML 1.0 cannot hold (see :func:`celebgraph.outputs.xml_text`)."""
-    try:
-        rdf_format, keeps_graphs = RDF_FORMATS[fmt]
-    except KeyError:
-        raise StoreError(f"unknown format {fmt!r}; use one of {', '.join(RDF_FORMATS)}") from None
-    if keeps_graphs:
-        prefixes = PREFIXES if rdf_format is ox.RdfFormat.TRIG else None
-        db.dump(output, rdf_format, prefixes=prefixes)
-    else:
-        # Formats without named graphs get the union: the graph as queries see it.
-        triples = db.query(
-            "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
-        )
-        if rdf_format is ox.RdfFormat.RDF_XML:  # XML 1.0 cannot hold every character
-            from celebgraph.outputs import xml_triples
-
-            triples = xml_triples(triples)
-        prefixes = PREFIXES if rdf_format is ox.RdfFormat.TURTLE else None
-        ox.serialize(triples, output, rdf_format, prefixes=prefixes)
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """The answer to a SPARQL query: ``kind`` is "select", "ask" or "graph"."""
-
-    kind: str
-    raw: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
-
-
 class Store:
     """An on-disk celebgraph store.
 
@@ -455,13 +281,21 @@ class Store:
     """
 
     def __init__(
-        self, path: str | Path | None = None, timeout: float | None = None, read_only: bool = False
+        self,
+        path: str | Path | None = None,
+        timeout: float | None = None,
+        read_only: bool = False,
+        hold_lock: bool = True,
     ) -> None:
         """Open (or create) the store at ``path``; wait up to ``timeout`` seconds (default
         ``$CELEBGRAPH_LOCK_TIMEOUT`` or 30) while another process holds it.
 
         ``read_only`` opens an existing store for reading only: nothing in the folder is
-        created or changed, and readers share the store while writers wait for them.
+        created or changed, and readers share the store while writers wait for them. A
+        read-only store opened with ``hold_lock=False`` gives its shared lock up once open,
+        so writers need not wait for it: it reads on at the version it opened, and a
+        writer's compaction may remove a file under it (the SPARQL server's workers, which
+        reopen then; see :mod:`celebgraph.server.worker`).
         """
         self._db = None
         self.read_only = read_only
@@ -469,6 +303,9 @@ class Store:
         self.path = Path(path) if path is not None else default_store_path()
         self._key = self.path.resolve()  # its key in _WRITERS
         self._db, self._lock = _open_waiting(self.path, read_only, timeout, register=True)
+        if not hold_lock and self._lock is not None:
+            with _OPEN_LOCK:
+                self._lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -528,6 +365,12 @@ class Store:
         except (OSError, RuntimeError) as exc:
             raise self._damage(exc) or QueryError(f"query failed: {_one_line(exc)}") from None
 
+    @property
+    def database(self) -> ox.Store:
+        """The pyoxigraph store, for code that needs pyoxigraph's own query options (the
+        SPARQL server's dataset and base IRI); its errors are the caller's to word."""
+        return self._handle()
+
     def replace_graph(
         self,
         graph: URIRef,
@@ -545,13 +388,26 @@ class Store:
             update, count = replace_update(graph, triples, add, add_if_absent)
         except ValueError as exc:  # a term pyoxigraph cannot represent
             raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
+        self._update(update, f"graph {graph}")
+        return count
+
+    def replace_graphs(self, changes: Sequence[GraphChange]) -> list[int]:
+        """Several :meth:`replace_graph` changes in one transaction (all or none); the
+        triples written for each."""
+        try:
+            update, counts = replace_updates(changes)
+        except ValueError as exc:
+            raise StoreError(f"cannot write to {self.path}: {exc}") from None
+        self._update(update, f"{len(counts)} graphs")
+        return counts
+
+    def _update(self, update: str, what: str) -> None:
         try:
             self._handle(write=True).update(update)
         except (OSError, RuntimeError, SyntaxError) as exc:
             raise self._damage(exc) or StoreError(
-                f"cannot write graph {graph} to {self.path}: {exc}"
+                f"cannot write {what} to {self.path}: {exc}"
             ) from None
-        return count
 
     def query(self, sparql: str, substitutions: Mapping[str, object] | None = None) -> QueryResult:
         """Run a SPARQL query over the union of all article graphs.
@@ -560,29 +416,24 @@ class Store:
         plain literal; rdflib and pyoxigraph terms are kept), so user input never becomes
         SPARQL syntax. In a SELECT query, a substituted variable must be selected.
         """
-        check_sparql(sparql)
-        bound = to_substitutions(substitutions)
         try:
             with self.reading():
-                raw = self._handle().query(
-                    sparql, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=bound
-                )
-        except SyntaxError as exc:
-            raise QueryError(f"invalid SPARQL: {' '.join(str(exc).split())}") from None
+                return run_query(self._handle(), sparql, substitutions)
         except QueryError as exc:
-            if bound and "projection" in str(exc):
+            if substitutions and "projection" in str(exc):
                 raise QueryError(
                     f"{exc} (a substituted variable must be in the SELECT clause)"
                 ) from None
             raise
-        if isinstance(raw, ox.QueryBoolean):
-            return QueryResult("ask", raw)
-        if isinstance(raw, ox.QueryTriples):
-            return QueryResult("graph", raw)
-        return QueryResult("select", raw)
+
+    def read_graph(self, graph: URIRef) -> list[ox.Triple]:
+        """The triples of the named graph ``graph``."""
+        with self.reading():
+            quads = self._handle().quads_for_pattern(None, None, None, to_oxigraph(graph))
+            return [q.triple for q in quads]
 
     def export(self, output: BinaryIO, fmt: str) -> None:
-        """Write the whole store in ``fmt`` (see :data:`RDF_FORMATS`)."""
+        """Write the whole store in ``fmt`` (see :data:`celebgraph.store.formats.RDF_FORMATS`)."""
         try:
             dump(self._handle(), output, fmt)
         except (OSError, RuntimeError) as exc:
@@ -593,8 +444,8 @@ class Store:
 
     def load_files(self, paths: Iterable[str | Path], jobs: int | None = None) -> LoadReport:
         """Bulk-load N-Quads, TriG or JSON-LD files on ``jobs`` threads (see
-        :mod:`celebgraph.bulk`)."""
-        from celebgraph.bulk import load_files
+        :mod:`celebgraph.store.bulk`)."""
+        from celebgraph.store.bulk import load_files
 
         try:
             return load_files(self._handle(write=True), paths, jobs)
