@@ -758,7 +758,7 @@ def test_probe_chunked_body_is_read(probe):
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (query[:7], query[7:])) + b"0\r\n\r\n"
     answer = raw(
         probe,
-        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"POST /sparql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/sparql-query\r\n"
         b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked,
     )
     assert answer.startswith(b"HTTP/1.1 200 ")
@@ -768,7 +768,7 @@ def test_probe_chunked_body_is_read(probe):
 def test_probe_negative_content_length_is_400(probe):
     answer = raw(
         probe,
-        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"POST /sparql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/sparql-query\r\n"
         b"Content-Length: -5\r\n\r\nASK {}",
     )
     assert answer.startswith(b"HTTP/1.1 400 ")
@@ -798,7 +798,7 @@ def test_probe_charset_of_a_post_body_is_honoured(probe):
 def test_probe_idle_connections_are_closed(probe):
     host, port = urllib.parse.urlsplit(probe.url).netloc.rsplit(":", 1)
     with socket.create_connection((host, int(port)), HTTP_TIMEOUT) as sock:
-        sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: localhost\r\n\r\n")
         answer = b""
         while not answer.endswith(b'"boolean":true}'):  # headers and body may come apart
             answer += sock.recv(65536)

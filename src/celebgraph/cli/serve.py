@@ -51,6 +51,15 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    server_name: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--server-name",
+            help="A name clients may address the server by (the Host header), besides "
+            "localhost and loopback addresses (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     idle_timeout: Annotated[
         float, typer.Option("--idle-timeout", help="Seconds an idle connection stays open.")
     ] = 5.0,
@@ -62,7 +71,9 @@ def serve(
     Read-only unless --allow-update-token is given (then the server holds the store and no
     ingest can run meanwhile). Queries over --timeout seconds or --max-memory MB are
     stopped (503); answers are cut at --max-rows. SERVICE and LOAD are refused unless
-    --allow-federation is given.
+    --allow-federation is given. Requests addressed to another name than localhost or a
+    loopback address (the Host header) are refused (403, against DNS rebinding) unless the
+    name is given with --server-name.
 
     Example: `celebgraph serve --store graph-store --port 8000`
     """
@@ -90,6 +101,7 @@ def serve(
             max_memory_mb=max_memory,
             allow_federation=allow_federation,
             allow_hosts=tuple(allow_host or ()),
+            server_names=tuple(server_name or ()),
             idle_timeout=idle_timeout,
         )
         server.serve(config)

@@ -4,6 +4,13 @@ Every method gets a definite answer (405 with ``Allow`` for those a path does no
 uvicorn reads chunked bodies, refuses malformed requests (a negative Content-Length: 400),
 closes keep-alive connections after ``idle_timeout`` and listens with a real backlog.
 
+A server bound to a loopback address answers only requests addressed to it by a loopback
+name or address (the ``Host`` header: ``localhost``, ``*.localhost``, ``127.x.x.x``,
+``[::1]``) or by one of ``server_names``; any other gets 403. A web page of another origin
+whose name an attacker re-points at 127.0.0.1 (DNS rebinding) sends its own name: it can
+neither query nor read the query page. A server bound elsewhere checks the header when
+``server_names`` are given (then its own address and those names).
+
 CORS headers go on read answers only (queries, the service description, their errors and
 the preflight, which offers no Authorization header: no other origin can send an update).
 HTML answers carry a strict Content-Security-Policy: the query page's inline script and
@@ -17,6 +24,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import ipaddress
 import json
 import re
 import signal
@@ -32,9 +40,11 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.endpoints import HTTPEndpoint
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from celebgraph.ontology import PREFIXES
 from celebgraph.server.config import ServerConfig
@@ -144,8 +154,68 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, message, {**_COMMON, **(exc.headers or {})})
 
 
+def _host_name(header: str) -> str:
+    """The name or address of a ``Host`` header, without its port or brackets, lowercase."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    name, colon, port = header.rpartition(":")
+    return name if colon and port.isdigit() else header
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) names this machine's loopback interface.
+
+    >>> [is_loopback(h) for h in ("localhost", "app.localhost", "127.0.0.2", "::1", "10.0.0.1")]
+    [True, True, True, True, False]
+    """
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always loopback
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class HostGuard:
+    """Refuse (403) requests whose ``Host`` is not a name of this server (see the module
+    documentation); a request without one (HTTP/1.0) names nothing and is let through."""
+
+    def __init__(self, app: ASGIApp, bound: str, names: tuple[str, ...]) -> None:
+        self.app = app
+        self.loopback = is_loopback(bound)
+        self.names = {_host_name(n) for n in names} | {bound.lower().strip("[]")}
+
+    def allowed(self, host: str) -> bool:
+        name = _host_name(host)
+        return name in self.names or (self.loopback and is_loopback(name))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            hosts = [v.decode("latin-1") for k, v in scope["headers"] if k == b"host"]
+            if hosts and not all(self.allowed(h) for h in hosts):
+                shown = " ".join(repr(h) for h in hosts)
+                response = error_response(
+                    403,
+                    f"Host {shown} is not a name of this server; it answers only "
+                    + ("loopback names and addresses" if self.loopback else "its own address")
+                    + " and the names given with --server-name NAME (a guard against"
+                    " DNS rebinding)",
+                    _COMMON,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def make_app(config: ServerConfig, pool: WorkerPool) -> Starlette:
+    guard = is_loopback(config.host) or bool(config.server_names)
+    middleware = (
+        [Middleware(HostGuard, bound=config.host, names=config.server_names)] if guard else []
+    )
     app = Starlette(
+        middleware=middleware,
         routes=[
             Route("/sparql", _Sparql),
             Route("/sparql/", _Sparql),

@@ -19,6 +19,9 @@ class ServerConfig:
     ``/graph``. ``workers`` query processes run side by side (one when updates are enabled).
     ``SERVICE`` and remote ``LOAD`` are refused unless ``allow_federation``; even then
     loopback, private and link-local addresses only for hosts in ``allow_hosts``.
+    ``server_names`` are the names (``Host`` headers) the server answers to besides loopback
+    names and addresses (when bound to loopback) or its own address (else; no check at all
+    when bound elsewhere without names).
     ``idle_timeout`` closes keep-alive connections idle that long; ``backlog`` is the
     listen queue.
     """
@@ -35,6 +38,7 @@ class ServerConfig:
     max_memory_mb: int = 2048
     allow_federation: bool = False
     allow_hosts: tuple[str, ...] = ()
+    server_names: tuple[str, ...] = ()
     idle_timeout: float = 5.0
     backlog: int = 2048
 

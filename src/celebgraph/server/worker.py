@@ -12,6 +12,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import re
 import time
 from itertools import islice
 from pathlib import Path
@@ -22,6 +23,7 @@ import pyoxigraph as ox
 from celebgraph.errors import StoreBusyError, StoreError
 from celebgraph.ontology import PREFIXES
 from celebgraph.server.formats import GRAPH_TYPES, RESULTS_TYPES, content_type, not_acceptable
+from celebgraph.server.sparql_text import remote_targets
 from celebgraph.store import Store, open_store
 from celebgraph.store.formats import RDF_FORMATS, RESULTS_FORMATS
 
@@ -234,6 +236,28 @@ def _run_update(handle: _StoreHandle, job: dict[str, Any]) -> tuple:
 
 _RUNS = {"query": _run_query, "update": _run_update, "graphs": _run_graphs}
 
+#: Oxigraph's HTTP client follows no redirect: a SERVICE or LOAD target that answers one
+#: fails with this, before any request goes to the address it redirects to.
+_REDIRECT = re.compile(r"too many redirects.*redirection target is (\S+)", re.IGNORECASE)
+
+
+def _redirect_refused(job: dict[str, Any], exc: BaseException) -> tuple | None:
+    """The 400 for a SERVICE or LOAD target that redirected (whose target was checked, but
+    not where it redirects: that could be a private address), None for another error."""
+    found = _REDIRECT.search(one_line(exc))
+    if found is None:
+        return None
+    targets = remote_targets(job.get("sparql", ""))
+    keyword, iri = targets[0] if len(targets) == 1 else ("SERVICE", None)
+    what = "SERVICE (federated query)" if keyword == "SERVICE" else "LOAD of a remote document"
+    return (
+        "error",
+        400,
+        f"{what} refused: {iri or 'a remote target'} redirects to {found.group(1).rstrip('.')};"
+        " redirects are not followed (where they lead is not checked against private"
+        " addresses); give the address it redirects to",
+    )
+
 
 def _worker_main(conn: Any, path: str, writable: bool) -> None:
     """A query worker: opens the store, then answers jobs from ``conn`` until it closes."""
@@ -257,7 +281,7 @@ def _worker_main(conn: Any, path: str, writable: bool) -> None:
         except StoreError as exc:  # reopening the store after a write (see _StoreHandle)
             reply = ("error", 503 if isinstance(exc, StoreBusyError) else 500, one_line(exc))
         except (OSError, RuntimeError) as exc:
-            reply = ("error", 500, f"query failed: {one_line(exc)}")
+            reply = _redirect_refused(job, exc) or ("error", 500, f"query failed: {one_line(exc)}")
         except Exception as exc:
             reply = ("error", 500, f"query failed: {type(exc).__name__}: {one_line(exc)}")
         try:
