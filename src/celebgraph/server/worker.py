@@ -88,7 +88,9 @@ class _StoreHandle:
         """The store, reopened first when someone wrote to it; while a writer still holds
         it, the view opened before goes on answering (no wait behind an ingest)."""
         if not self.writable and _store_signature(self.path) != self.signature:
-            with contextlib.suppress(StoreBusyError):
+            # Held by a writer (busy), or caught mid-compaction (a file just removed): the
+            # view opened before answers; a read that loses a file reopens (see _read).
+            with contextlib.suppress(StoreError):
                 self.db = self._open(wait=False)
         return self.db
 
@@ -196,12 +198,12 @@ def _answer(db: ox.Store, job: dict[str, Any], dataset: dict[str, Any]) -> tuple
 
 def _read(handle: _StoreHandle, job: dict[str, Any], run: Any) -> tuple:
     """``run(db)``, read through to the end; a read-only view that loses files to a
-    writer's compaction (an OSError "No such file … .sst", while reading rows too) is
-    reopened and the read starts over."""
+    writer's compaction (an OSError or RuntimeError "Corruption: … No such file … .sst",
+    while reading rows too) is reopened and the read starts over."""
     for attempt in range(_READ_ATTEMPTS):
         try:
             return run(handle.get())
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # pyoxigraph raises either for a lost file
             lost = any(sign in str(exc) for sign in _LOST_FILE_SIGNS)
             if handle.writable or not lost or attempt == _READ_ATTEMPTS - 1:
                 raise
