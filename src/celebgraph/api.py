@@ -384,7 +384,7 @@ def load(
 
     For the N-Quads shards that ``celebgraph export`` writes: article graphs replace those
     of the same name, the people and ontology graphs are merged (see
-    :mod:`celebgraph.bulk`). A file that is malformed or holds triples outside a named
+    :mod:`celebgraph.store.bulk`). A file that is malformed or holds triples outside a named
     graph is reported in :attr:`LoadReport.errors` and skipped, before anything is written.
     """
     db, owned = _open(store)
