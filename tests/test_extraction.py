@@ -252,6 +252,56 @@ CASES = [
         [("harry-styles", "formerPartnerOf", "taylor-swift", A)],
         [("harry-styles", "partnerOf", "taylor-swift", None)],  # the ended romance wins
     ),
+    # --- casts, people seen together, "they" for the people last named together ---
+    (
+        "The thriller is directed by Oren Vale and stars Mira Okafor, Tom Hale and Anna Berg.",
+        [
+            ("mira-okafor", "collaboratedWith", "tom-hale", A),
+            ("tom-hale", "collaboratedWith", "anna-berg", A),
+            ("mira-okafor", "collaboratedWith", "anna-berg", A),
+            ("oren-vale", "collaboratedWith", "anna-berg", A),
+        ],
+        [],
+    ),
+    (
+        "The cast includes Lena Fischer, Daniel Reyes and Nora Quint.",
+        [("lena-fischer", "collaboratedWith", "nora-quint", A)],
+        [],
+    ),
+    (
+        "Mira Okafor stars Tom Hale's favourite song in her playlist, with Anna Berg.",
+        [],
+        [("tom-hale", "collaboratedWith", "anna-berg", None)],  # a person is no production
+    ),
+    (
+        "Tom Hale and Anna Berg were spotted at a sushi restaurant in Malibu.",
+        [("tom-hale", "metWith", "anna-berg", A)],
+        [],
+    ),
+    (
+        "Tom Hale and Anna Berg were never photographed at the party, sources say.",
+        [],
+        [("tom-hale", "metWith", "anna-berg", A)],
+    ),
+    (
+        "Daniel Reyes and Lena Fischer arrived early. Their daughters, Ivy and Rose, stayed home.",
+        [
+            ("daniel-reyes", "parentOf", "ivy--t", A),
+            ("lena-fischer", "parentOf", "rose--t", A),
+        ],
+        [],
+    ),
+    (
+        "Daniel Reyes and Lena Fischer arrived early. Nora Quint said their daughters, Ivy and"
+        " Rose, stayed home.",
+        [],
+        [("daniel-reyes", "parentOf", "ivy--t", None)],  # someone is named in between
+    ),
+    (
+        "Tom Hale split from Anna Berg. For the record, exes can be friends.",
+        [],
+        [("tom-hale", "friendOf", "anna-berg", A)],  # a generic, not a claim
+    ),
 ]
 
 

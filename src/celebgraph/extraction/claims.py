@@ -15,12 +15,17 @@ from itertools import combinations
 from spacy.tokens import Doc, Span, Token
 
 from celebgraph.extraction.lexicon import (
+    CAST_NOUNS,
+    CAST_VERBS,
+    CREW_VERBS,
+    ENSEMBLE_VERBS,
     INTERVIEWER_ROLES,
     INTRANSITIVE_CUES,
     KIN_NOUNS,
     PAIR_NOUNS,
     PREDICATE_ADJECTIVES,
     RELATIONSHIP_NOUNS,
+    SEEN_TOGETHER_VERBS,
     VERB_CUES,
     NounCue,
     VerbCue,
@@ -35,6 +40,8 @@ for _cue in VERB_CUES:
 _SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj"}
 _PLURAL_PRONOUNS = {"they", "them", "their", "theirs", "themselves"}
 _ROMANTIC = {"spouseOf", "formerSpouseOf", "partnerOf", "formerPartnerOf", "engagedTo"}
+#: How far back (in tokens) "they" may reach for the last people named together.
+_GROUP_REACH = 60
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class ClaimContext:
     refs: dict[int, tuple[str, float]]
     roles: dict[str, frozenset[str]] = field(default_factory=dict)  # entity key → role nouns
     last_pair: tuple[Person, Person] | None = None
+    last_group: tuple[Person, ...] = ()  # the last people named together as a subject
     _seen: set[int] = field(default_factory=set)
 
     def person(self, token: Token) -> Person | None:
@@ -96,12 +104,28 @@ class ClaimContext:
         romantic_noun = RELATIONSHIP_NOUNS.get(token.head.lemma_.lower()) in _ROMANTIC
         if self.last_pair is not None and (token.lower_ in PAIR_NOUNS or romantic_noun):
             # "the couple", "the exes", "their divorce": the last two people seen as a couple.
-            a, b = self.last_pair
-            return [
-                Person(a.key, a.confidence * 0.8, token),
-                Person(b.key, b.confidence * 0.8, token),
-            ]
+            return [Person(p.key, p.confidence * 0.8, token) for p in self.last_pair]
+        # "Heidi Klum and Seal married. They have three children": the people last named
+        # together, if that was a sentence or two before and no one is named in between.
+        if (
+            self.last_group
+            and (token.lower_ in _PLURAL_PRONOUNS or token.lower_ in PAIR_NOUNS)
+            and 0 < token.i - self.last_group[-1].token.i <= _GROUP_REACH
+            and not any(t.i in self.refs for t in sentence if t.i < token.i)
+        ):
+            return [Person(p.key, p.confidence * 0.75, token) for p in self.last_group]
         return []
+
+    def remember_group(self, sentence: Span) -> None:
+        """Keep the people a sentence names together ("X and Y arrived"), its subject first."""
+        groups = []
+        for token in sentence:
+            if token.dep_ != "conj" and any(c.dep_ == "conj" for c in token.children):
+                people = _unique([p for n in _conjuncts(token) if (p := self.person(n))])
+                if len(people) >= 2:
+                    groups.append((token.dep_ in _SUBJECT_DEPS, people[-1].token.i, people))
+        if groups:
+            self.last_group = tuple(max(groups, key=lambda g: g[:2])[2])
 
 
 def _conjuncts(token: Token) -> list[Token]:
@@ -613,6 +637,70 @@ def predicate_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         yield from _among(subjects, relation, token, rule, 0.85)
 
 
+def seen_together_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
+    """ "X and Y were spotted in Malibu", "the pair were photographed leaving dinner"."""
+    if token.lemma_.lower() not in SEEN_TOGETHER_VERBS or token.pos_ != "VERB":
+        return
+    group = [p for c in token.children if c.dep_ == "nsubjpass" for p in ctx.persons(c)]
+    if len(_unique(group)) >= 2:
+        rule = f"verb.{token.lemma_.lower()}.together.v1"
+        yield from _among(_unique(group), "metWith", token, rule, 0.75)
+
+
+def _listed_after(token: Token, ctx: ClaimContext) -> tuple[list[Person], Token | None]:
+    """The people written as a list right after ``token`` ("A, B and C"), read from the
+    words rather than the parse (the parser often takes "stars" for a name), and the
+    word after the list."""
+    doc, people, j, last = token.doc, [], token.i + 1, token.i
+    while j < len(doc):
+        person = ctx.person(doc[j])
+        if person is not None:
+            if not people or people[-1].key != person.key:
+                people.append(person)
+            last = j
+        elif doc[j].text not in {",", "and", "&"} or not people:
+            break
+        j += 1
+    return _unique(people), doc[last + 1] if last + 1 < len(doc) else None
+
+
+def _crew(sentence: Span, ctx: ClaimContext) -> list[Person]:
+    """Who directed, produced or wrote it: "directed by D", "produced by P and Q"."""
+    return _unique(
+        [
+            person
+            for token in sentence
+            if token.lemma_.lower() in CREW_VERBS and token.nbor(1).lower_ == "by"
+            for person in _listed_after(token.nbor(1), ctx)[0]
+        ]
+    )
+
+
+def ensemble_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
+    """A cast: "the film stars A, B and C", "starring A and B", "the cast includes A and B";
+    and who directed or produced it: "directed by D, and stars A and B"."""
+    lemma = token.lemma_.lower()
+    if lemma in ENSEMBLE_VERBS and token.tag_.startswith("VB"):
+        if token.i and ctx.person(token.nbor(-1)) is not None:
+            return  # "Okafor stars ...": a person is no production
+        cast, after = _listed_after(token, ctx)
+        if after is not None and after.pos_ in {"VERB", "AUX"}:
+            return  # "Hollywood stars A and B arrived": the noun "stars"
+    elif lemma in CAST_VERBS and token.pos_ == "VERB":
+        subjects = [c for c in token.children if c.dep_ in _SUBJECT_DEPS]
+        if not any(c.lemma_.lower() in CAST_NOUNS for c in subjects):
+            return
+        cast = _unique([p for c in token.children if c.dep_ == "dobj" for p in ctx.persons(c)])
+    else:
+        return
+    if len(cast) < 2:
+        return
+    rule = f"ensemble.{lemma}.v1"
+    yield from _among(cast, "collaboratedWith", token, rule, 0.75)
+    crew = [p for p in _crew(sentence_of(token), ctx) if p.key not in {c.key for c in cast}]
+    yield from _pairs(crew, cast, "collaboratedWith", token, rule, 0.7)
+
+
 Rule = Callable[[Token, ClaimContext], Iterable[Candidate]]
 
 #: The registered claim rules, by stable name.
@@ -621,6 +709,8 @@ RULES: dict[str, Rule] = {
     "kin_noun.v1": kin_noun_rule,
     "relationship_noun.v1": relationship_noun_rule,
     "predicate.v1": predicate_rule,
+    "seen_together.v1": seen_together_rule,
+    "ensemble.v1": ensemble_rule,
 }
 
 
@@ -635,4 +725,5 @@ def sentence_candidates(
     for candidate in found:
         if candidate.relation in _ROMANTIC:
             ctx.last_pair = (candidate.subject, candidate.object)
+    ctx.remember_group(sentence)
     return found

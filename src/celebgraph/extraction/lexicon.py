@@ -137,6 +137,19 @@ INTRANSITIVE_CUES: dict[str, str] = {
     "break": "formerPartnerOf",
 }
 
+#: Verbs whose passive puts the coordinated subjects together at one occasion:
+#: "X and Y were spotted in Malibu", "the pair were photographed leaving dinner".
+SEEN_TOGETHER_VERBS = frozenset({"spot", "see", "photograph", "snap", "picture", "catch"})
+
+#: A list of people that is the object of one of these verbs worked together:
+#: "the film stars A, B and C", "starring A and B".
+ENSEMBLE_VERBS = frozenset({"star"})
+#: ... and of these when the subject is a cast noun: "the cast includes A, B and C".
+CAST_VERBS = frozenset({"include", "feature", "comprise", "boast"})
+CAST_NOUNS = frozenset({"cast", "lineup", "line-up", "ensemble", "castmate", "co-star"})
+#: Who made the production the ensemble is in: "directed by D, and stars A and B".
+CREW_VERBS = frozenset({"direct", "produce", "write", "create"})
+
 
 @dataclass(frozen=True)
 class NounCue:
@@ -295,7 +308,7 @@ HEDGE_ADVERBS = _words(
     "reportedly allegedly supposedly apparently purportedly rumoredly seemingly possibly"
     " perhaps maybe probably"
 )
-HEDGE_MODALS = frozenset({"might", "may", "could", "would"})
+HEDGE_MODALS = frozenset({"might", "may", "could", "would", "can"})  # "exes can be friends"
 #: Words that, governing a clause, make it a rumour: "rumours that X dated Y".
 HEDGE_LEMMAS = _words(
     "rumor rumour report claim allege speculate speculation gossip allegation suspect"
