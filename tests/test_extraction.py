@@ -298,6 +298,36 @@ CASES = [
         [("daniel-reyes", "parentOf", "ivy--t", None)],  # someone is named in between
     ),
     (
+        "Tom Hale attended Anna Berg's birthday party in Malibu.",
+        [("tom-hale", "metWith", "anna-berg", A)],
+        [],
+    ),
+    (
+        "Mira Okafor attended Daniel Reyes's funeral.",
+        [],
+        [("mira-okafor", "metWith", "daniel-reyes", None)],  # the one it is for is not met
+    ),
+    (
+        "The wedding was attended by Lena Fischer, Nora Quint and Mira Okafor.",
+        [("lena-fischer", "metWith", "nora-quint", A), ("nora-quint", "metWith", "mira-okafor", A)],
+        [],
+    ),
+    (
+        "Lena Fischer, the daughter of Mira Okafor, spoke to reporters.",
+        [("mira-okafor", "parentOf", "lena-fischer", A)],
+        [],
+    ),
+    (
+        "Daniel Reyes (pro partner Nora Quint) danced a tango.",
+        [("daniel-reyes", "collaboratedWith", "nora-quint", A)],
+        [("daniel-reyes", "partnerOf", "nora-quint", None)],
+    ),
+    (
+        "Mira Okafor left the gala early. Later that night Daniel Reyes kissed the actress.",
+        [("daniel-reyes", "partnerOf", "mira-okafor", A)],
+        [],
+    ),
+    (
         "Tom Hale split from Anna Berg. For the record, exes can be friends.",
         [],
         [("tom-hale", "friendOf", "anna-berg", A)],  # a generic, not a claim

@@ -15,10 +15,12 @@ from itertools import combinations
 from spacy.tokens import Doc, Span, Token
 
 from celebgraph.extraction.lexicon import (
+    ATTEND_VERBS,
     CAST_NOUNS,
     CAST_VERBS,
     CREW_VERBS,
     ENSEMBLE_VERBS,
+    EVENT_NOUNS,
     INTERVIEWER_ROLES,
     INTRANSITIVE_CUES,
     KIN_NOUNS,
@@ -27,6 +29,7 @@ from celebgraph.extraction.lexicon import (
     RELATIONSHIP_NOUNS,
     SEEN_TOGETHER_VERBS,
     VERB_CUES,
+    WORK_PARTNERS,
     NounCue,
     VerbCue,
 )
@@ -399,6 +402,12 @@ def _anchors(
             return found, 1.0
     if possessors:
         return [], 0.0  # "the matriarch's daughter": an owner we cannot name; do not guess
+    doc, first = noun.doc, min(noun.left_edge.i, noun.i)
+    named_after = named_head is not None and named_head.i > noun.i
+    if first >= 2 and doc[first - 1].text == "(" and named_after:
+        person = ctx.person(doc[first - 2])  # "NICK VIALL (pro partner Peta Murgatroyd)"
+        if person is not None:
+            return [person], 0.9
     for child in noun.children:
         if child.dep_ in {"compound", "nmod"}:
             found = [p for n in child.subtree if (p := ctx.person(n)) is not None]
@@ -505,8 +514,12 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         return  # "Love Yourself", "Mother Monster": a title, not a kinship word
     form = _noun_form(token)
     cue: NounCue | None = KIN_NOUNS.get(form)
-    if cue is None or ctx.person(token) is not None:
+    if cue is None:
         return
+    itself = ctx.person(token)
+    head = ctx.person(token.head) if token.dep_ == "appos" else None
+    if itself is not None and (head is None or head.key != itself.key):
+        return  # the noun describes someone; but "X, the daughter of Y" is read on
     # "his ex-wife, Nicole Brown Simpson": the name written right after the noun is the
     # surest reading (the parser often garbles these); then the parse.
     following = _person_after(token, ctx)
@@ -529,11 +542,13 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     owner = _owner_before(token, form, ctx)
     if owner is not None and (factor < 1.0 or not anchors):
         anchors, factor = [owner], 0.95
-    if form == "partner" and any(
-        c.dep_ in {"amod", "compound"} and c.lower_ not in {"longtime", "life", "romantic"}
-        for c in token.children
-    ):
-        return  # "his producing partner", "business partner": not a romance
+    relation = cue.relation
+    if form == "partner":
+        modifiers = {c.lower_ for c in token.children if c.dep_ in {"amod", "compound"}}
+        if modifiers & WORK_PARTNERS:
+            relation = "collaboratedWith"  # "his producing partner", "(pro partner Y)"
+        elif modifiers - {"longtime", "life", "romantic"}:
+            return  # "sparring partner": neither a romance nor plainly work
     if factor < 0.8 and (token.dep_ == "attr" or form in _GENERIC_KIN):
         return  # "He's a nice kid", "the girl": a description, not a tie to anyone
     anchors = [a for a in anchors if a.key not in {n.key for n in named}]
@@ -543,7 +558,7 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
             subject, obj = (person, anchor) if cue.named_is_subject else (anchor, person)
             yield Candidate(
                 subject,
-                cue.relation,
+                relation,
                 obj,
                 token,
                 rule,
@@ -701,6 +716,64 @@ def ensemble_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     yield from _pairs(crew, cast, "collaboratedWith", token, rule, 0.7)
 
 
+def _attendees(event: Token, ctx: ClaimContext) -> list[Person]:
+    """ "a wedding attended by A and B", "the wedding was attended by A and B"."""
+    verbs = [c for c in event.children if c.dep_ == "acl"]
+    if event.dep_ == "nsubjpass":
+        verbs.append(event.head)
+    return _unique(
+        [
+            p
+            for verb in verbs
+            if verb.lemma_.lower() == "attend"
+            for agent in verb.children
+            if agent.dep_ == "agent"
+            for g in agent.children
+            for p in ctx.persons(g)
+        ]
+    )
+
+
+def _goer(event: Token) -> Token | None:
+    """The verb of going to an event: "attended Y's party", "partied at Y's birthday",
+    "went to Y's wedding", "stopped by Y's birthday"."""
+    head = event.head
+    if event.dep_ == "dobj" and head.lemma_.lower() in ATTEND_VERBS:
+        return head
+    if event.dep_ != "pobj" or head.head.pos_ not in {"VERB", "AUX"}:
+        return None
+    if head.lower_ in {"at", "to"}:
+        return head.head
+    stopping = head.head.lemma_.lower() in {"stop", "drop", "swing"}
+    return head.head if head.lower_ == "by" and stopping else None
+
+
+def event_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
+    """ "Blake attended Usher's birthday party", "she was at Kim's baby shower", "a
+    wedding attended by A, B and C": the guests met the host, and each other."""
+    lemma = token.lemma_.lower()
+    if token.pos_ != "NOUN" or lemma not in EVENT_NOUNS:
+        return
+    owners = [token] + [c for c in token.children if c.dep_ == "compound"]
+    hosts = _unique(
+        [
+            p
+            for o in owners
+            for c in o.children
+            if c.dep_ in {"poss", "compound"}
+            for p in ctx.persons(c)
+        ]
+    )
+    rule = f"event.{lemma}.v1"
+    guests = _attendees(token, ctx)
+    if guests:
+        yield from _among(guests, "metWith", token, rule, 0.7)
+    else:
+        verb = _goer(token)
+        guests = clause_subjects(verb, ctx) if verb is not None else []
+    yield from _pairs(guests, hosts, "metWith", token, rule, 0.7)
+
+
 Rule = Callable[[Token, ClaimContext], Iterable[Candidate]]
 
 #: The registered claim rules, by stable name.
@@ -711,6 +784,7 @@ RULES: dict[str, Rule] = {
     "predicate.v1": predicate_rule,
     "seen_together.v1": seen_together_rule,
     "ensemble.v1": ensemble_rule,
+    "event.v1": event_rule,
 }
 
 

@@ -147,6 +147,15 @@ ENSEMBLE_VERBS = frozenset({"star"})
 #: ... and of these when the subject is a cast noun: "the cast includes A, B and C".
 CAST_VERBS = frozenset({"include", "feature", "comprise", "boast"})
 CAST_NOUNS = frozenset({"cast", "lineup", "line-up", "ensemble", "castmate", "co-star"})
+#: Occasions a person holds and others attend: "attended Usher's birthday party"
+#: (metWith). Not a funeral: the one it is for is not met there.
+EVENT_NOUNS = _words(
+    "party bash birthday wedding shower fundraiser gala celebration reception dinner"
+    " barbecue concert show premiere launch event ceremony"
+)
+#: Verbs whose object is an occasion the subject goes to.
+ATTEND_VERBS = _words("attend join crash hit celebrate")
+
 #: Who made the production the ensemble is in: "directed by D, and stars A and B".
 CREW_VERBS = frozenset({"direct", "produce", "write", "create"})
 
@@ -359,6 +368,22 @@ ROLE_NOUNS = _words(
     " agent co-star costar pal friend bandmate frontman frontwoman newcomer legend icon"
     " hitmaker crooner diva starlet hunk beauty blogger influencer youtuber billionaire"
     " businessman businesswoman politician president senator"
+)
+
+#: Words that make a "partner" one of work: "business partner", "(pro partner Y)".
+WORK_PARTNERS = _words(
+    "business producing production pro professional dance dancing skating tennis writing"
+    " songwriting singing duet comedy creative band"
+)
+
+#: Role nouns that, as "the rapper", "the actress", stand for someone just named even
+#: when the article gives no one that role; not those that are often someone else
+#: unnamed ("the lawyer", "the spokesman", "the friend").
+DESCRIPTION_NOUNS = ROLE_NOUNS - _words(
+    "pal friend manager agent rep representative publicist lawyer attorney spokesperson"
+    " spokesman spokeswoman judge reporter journalist photographer president senator"
+    " politician ceo founder director producer author writer stylist chef pastor anchor"
+    " presenter co-star costar bandmate"
 )
 
 #: Last words that make "Firstname Word" an organisation or a place, not a person.
