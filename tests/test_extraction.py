@@ -328,6 +328,16 @@ CASES = [
         [],
     ),
     (
+        "Anna Berg wore red. Tom Hale was seen at the actress's premiere in London.",
+        [("tom-hale", "metWith", "anna-berg", A)],
+        [],
+    ),
+    (
+        "Madonna Quint has a son from her previous relationship with Carlos Leon.",
+        [("carlos-leon", "formerPartnerOf", "madonna-quint", A)],
+        [("carlos-leon", "partnerOf", "madonna-quint", None)],
+    ),
+    (
         "Tom Hale split from Anna Berg. For the record, exes can be friends.",
         [],
         [("tom-hale", "friendOf", "anna-berg", A)],  # a generic, not a claim

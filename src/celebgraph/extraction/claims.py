@@ -242,6 +242,7 @@ _FORMER = {
 }
 _ENDING_VERBS = {"end", "quit", "finish", "abandon"}
 _ENDED_ADVERBS = {"previously", "formerly", "once", "briefly", "then"}
+_PAST_MODIFIERS = {"previous", "former", "past", "earlier", "old", "first", "prior", "failed"}
 
 
 def _ended(verb: Token, relation: str) -> str:
@@ -603,8 +604,10 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
     if relation in _ROMANTIC and len(others) > 1:
         return  # "her relationship with Kanye West and Kim Kardashian" is no romance
     rule = f"noun.{token.lemma_.lower()}.v1"
-    if token.dep_ == "dobj" and token.head.lemma_ in _ENDING_VERBS:
-        relation = _FORMER.get(relation, relation)  # "ended a summer fling with X"
+    if (token.dep_ == "dobj" and token.head.lemma_ in _ENDING_VERBS) or any(
+        c.dep_ == "amod" and c.lower_ in _PAST_MODIFIERS for c in token.children
+    ):
+        relation = _FORMER.get(relation, relation)  # "ended a fling with X", "her previous romance"
     symmetric = RELATIONS[relation].symmetric
     if others and not owners:
         owners = clause_subjects(token.head, ctx) if token.dep_ != "ROOT" else []

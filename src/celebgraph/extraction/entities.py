@@ -406,7 +406,7 @@ def _is_description(token: Token) -> bool:
     """ "the actress", "the pop star": a role noun with "the", standing for a person."""
     return (
         token.pos_ == "NOUN"
-        and token.dep_ not in {"compound", "amod", "poss"}
+        and token.dep_ not in {"compound", "amod"}
         and token.lemma_.lower() in DESCRIPTION_NOUNS
         and any(child.lower_ == "the" for child in token.children)
         and not any(child.dep_ in {"prep", "relcl", "acl"} for child in token.children)
