@@ -338,6 +338,15 @@ CASES = [
         [("carlos-leon", "partnerOf", "madonna-quint", None)],
     ),
     (
+        "Lena Fischer and Daniel Reyes have four kids — Ivo, 15; Pax, 12; Rune, 11; and Tove, 10.",
+        [
+            ("lena-fischer", "parentOf", "pax--t", A),
+            ("daniel-reyes", "parentOf", "tove--t", A),
+            ("ivo--t", "siblingOf", "rune--t", A),
+        ],
+        [],
+    ),
+    (
         "Tom Hale split from Anna Berg. For the record, exes can be friends.",
         [],
         [("tom-hale", "friendOf", "anna-berg", A)],  # a generic, not a claim

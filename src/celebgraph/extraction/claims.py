@@ -15,6 +15,7 @@ from itertools import combinations
 from spacy.tokens import Doc, Span, Token
 
 from celebgraph.extraction.lexicon import (
+    AGE_WORDS,
     ATTEND_VERBS,
     CAST_NOUNS,
     CAST_VERBS,
@@ -24,6 +25,7 @@ from celebgraph.extraction.lexicon import (
     INTERVIEWER_ROLES,
     INTRANSITIVE_CUES,
     KIN_NOUNS,
+    LIST_FILLERS,
     PAIR_NOUNS,
     PREDICATE_ADJECTIVES,
     RELATIONSHIP_NOUNS,
@@ -441,7 +443,8 @@ def _anchors(
     if relation in _FAMILY and (verb is None or verb.lemma_ not in _HAVING_VERBS):
         return [], 0.0
     subjects = clause_subjects(noun.head if noun.dep_ != "ROOT" else noun, ctx)
-    return subjects, 0.75
+    # "X and Y have six kids": the having verb says whose, as surely as "X's kids" would.
+    return subjects, 0.8 if relation in _FAMILY else 0.75
 
 
 _FAMILY = {"parentOf", "siblingOf", "relativeOf"}
@@ -529,6 +532,9 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         named = ctx.persons(named_head) or [following]  # with a list that follows
     else:
         named, named_head = _named_by_noun(token, ctx)
+    if token.lower_ != token.lemma_.lower() and cue.relation in _FAMILY:
+        # "her six kids — Maddox, 15; Pax, 12; ...": the parser loses such lists.
+        named = _unique(named + _listed_after(token, ctx, ages=True)[0])
     if not named:
         return
     if any(
@@ -665,18 +671,23 @@ def seen_together_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         yield from _among(_unique(group), "metWith", token, rule, 0.75)
 
 
-def _listed_after(token: Token, ctx: ClaimContext) -> tuple[list[Person], Token | None]:
-    """The people written as a list right after ``token`` ("A, B and C"), read from the
-    words rather than the parse (the parser often takes "stars" for a name), and the
-    word after the list."""
+def _listed_after(
+    token: Token, ctx: ClaimContext, ages: bool = False
+) -> tuple[list[Person], Token | None]:
+    """The people written as a list right after ``token`` ("A, B and C"; with ``ages``,
+    "— Maddox, 15; Pax, 12"), read from the words rather than the parse (the parser
+    often takes "stars" for a name, and breaks lists with ages), and the word after it."""
     doc, people, j, last = token.doc, [], token.i + 1, token.i
     while j < len(doc):
-        person = ctx.person(doc[j])
+        word = doc[j]
+        person = ctx.person(word)
         if person is not None:
             if not people or people[-1].key != person.key:
                 people.append(person)
             last = j
-        elif doc[j].text not in {",", "and", "&"} or not people:
+        elif ages and (word.lower_ in LIST_FILLERS or word.like_num or word.lower_ in AGE_WORDS):
+            pass  # "— Maddox, 15; Pax, 12, and 8-year-old twins Knox and Vivienne"
+        elif word.text not in {",", "and", "&"} or not people:
             break
         j += 1
     return _unique(people), doc[last + 1] if last + 1 < len(doc) else None

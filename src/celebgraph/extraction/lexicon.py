@@ -370,6 +370,13 @@ ROLE_NOUNS = _words(
     " businessman businesswoman politician president senator"
 )
 
+#: What may stand between a plural kin noun and its list of names, and between the names:
+#: "her six kids — Maddox, 15; Pax, 12, and twins Knox and Vivienne, 8 months".
+LIST_FILLERS = frozenset(
+    {"together", "—", "–", "-", "--", ":", ";", ",", "(", ")", "and", "&", "plus"}
+)
+AGE_WORDS = _words("month months year years old week weeks day days -")
+
 #: Words that make a "partner" one of work: "business partner", "(pro partner Y)".
 WORK_PARTNERS = _words(
     "business producing production pro professional dance dancing skating tennis writing"
