@@ -434,8 +434,9 @@ def _anchors(
         and not any(c.lower_ in KIN_NOUNS for c in named_head.head.children)
     ):
         person = ctx.person(named_head.head)
-        if person is not None:
-            return [person], 0.9
+        between = noun.doc[min(named_head.head.i, noun.i) + 1 : noun.i]
+        if person is not None and not any(t.like_num for t in between):
+            return [person], 0.9  # but "sons Levi, one, and daughter Rivka" is a list
     # Last resort, the subject of the clause: "he showed up with girlfriend Amber Rose";
     # for family nouns only when the verb says whose they are ("the couple have son Dylan").
     verb = next((a for a in noun.ancestors if a.pos_ in {"VERB", "AUX"}), None)

@@ -146,7 +146,8 @@ SEEN_TOGETHER_VERBS = frozenset({"spot", "see", "photograph", "snap", "picture",
 ENSEMBLE_VERBS = frozenset({"star"})
 #: ... and of these when the subject is a cast noun: "the cast includes A, B and C".
 CAST_VERBS = frozenset({"include", "feature", "comprise", "boast"})
-CAST_NOUNS = frozenset({"cast", "lineup", "line-up", "ensemble", "castmate", "co-star"})
+#: Not a "lineup": contestants of one show or acts of one festival did not work together.
+CAST_NOUNS = frozenset({"cast", "ensemble", "castmate", "co-star"})
 #: Occasions a person holds and others attend: "attended Usher's birthday party"
 #: (metWith). Not a funeral: the one it is for is not met there.
 EVENT_NOUNS = _words(
