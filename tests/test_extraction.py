@@ -347,6 +347,16 @@ CASES = [
         [],
     ),
     (
+        "Tom Hale and wife Anna Berg shared a photo of their newborn, Ivo Hale.",
+        [("tom-hale", "parentOf", "ivo-hale", A), ("anna-berg", "parentOf", "ivo-hale", A)],
+        [],
+    ),
+    (
+        "The drama, which starred Daniel Reyes, was directed by Oren Vale.",
+        [("daniel-reyes", "collaboratedWith", "oren-vale", A)],
+        [],
+    ),
+    (
         "Tom Hale split from Anna Berg. For the record, exes can be friends.",
         [],
         [("tom-hale", "friendOf", "anna-berg", A)],  # a generic, not a claim

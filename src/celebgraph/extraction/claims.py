@@ -510,8 +510,8 @@ def _kin_relation(noun: Token) -> str | None:
 
 def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     """ "his wife Eniko Parrish", "X's ex-husband Y", "her mother Vicky", "co-star X"."""
-    if token.pos_ not in {"NOUN", "PROPN"} and token.tag_ != "VBZ":  # "grandkids" mis-tagged
-        return
+    if token.pos_ not in {"NOUN", "PROPN"} and token.tag_ != "VBZ" and token.dep_ != "amod":
+        return  # "grandkids" may be tagged a verb, "their newborn, Kenzo" an adjective
     doc = token.doc
     if token.i + 2 < len(doc) and doc[token.i + 1].text == "-" and doc[token.i + 2].is_alpha:
         return  # "ex" of "ex-wife": the whole word is read at "wife"
@@ -723,10 +723,10 @@ def ensemble_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         cast = _unique([p for c in token.children if c.dep_ == "dobj" for p in ctx.persons(c)])
     else:
         return
-    if len(cast) < 2:
+    if not cast:
         return
     rule = f"ensemble.{lemma}.v1"
-    yield from _among(cast, "collaboratedWith", token, rule, 0.75)
+    yield from _among(cast, "collaboratedWith", token, rule, 0.75)  # one alone: no pair
     crew = [p for p in _crew(sentence_of(token), ctx) if p.key not in {c.key for c in cast}]
     yield from _pairs(crew, cast, "collaboratedWith", token, rule, 0.7)
 
