@@ -206,13 +206,14 @@ def resolve_references(
             cluster.roles |= set(known.roles)
             if cluster.gender is None:
                 cluster.gender = _gender_from_roles(known.roles)
-    _vote_genders(doc, assigned)
     given = given_names()
     for _, cluster in assigned:
         if cluster.gender is None:
-            # Last resort: the usual gender of the given name ("u" names say nothing).
+            # The usual gender of the given name ("u" names say nothing), surer than the
+            # pronouns around the name ("Justin saw her").
             first = cluster.longest[0]
             cluster.gender = {"f": "f", "m": "m"}.get(given.get(first, "u"))
+    _vote_genders(doc, assigned)
     by_sentence = {sent.start: index for index, sent in enumerate(sentences(doc))}
     sent_of = {}
     index = -1
