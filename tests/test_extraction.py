@@ -357,6 +357,24 @@ CASES = [
         [],
     ),
     (
+        "Other guests included Lena Fischer, Nora Quint and Oren Vale.",
+        [("lena-fischer", "metWith", "oren-vale", A)],
+        [("lena-fischer", "collaboratedWith", "oren-vale", None)],
+    ),
+    (
+        "Mira Okafor enjoyed a getaway in Mexico with her sister Lena Fischer.",
+        [
+            ("mira-okafor", "metWith", "lena-fischer", A),
+            ("mira-okafor", "siblingOf", "lena-fischer", A),
+        ],
+        [],
+    ),
+    (
+        "Tom Hale and Anna Berg partied until dawn.",
+        [("tom-hale", "metWith", "anna-berg", A)],
+        [],
+    ),
+    (
         "Tom Hale split from Anna Berg. For the record, exes can be friends.",
         [],
         [("tom-hale", "friendOf", "anna-berg", A)],  # a generic, not a claim

@@ -22,6 +22,7 @@ from celebgraph.extraction.lexicon import (
     CREW_VERBS,
     ENSEMBLE_VERBS,
     EVENT_NOUNS,
+    GUEST_NOUNS,
     INTERVIEWER_ROLES,
     INTRANSITIVE_CUES,
     KIN_NOUNS,
@@ -710,6 +711,7 @@ def ensemble_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     """A cast: "the film stars A, B and C", "starring A and B", "the cast includes A and B";
     and who directed or produced it: "directed by D, and stars A and B"."""
     lemma = token.lemma_.lower()
+    relation = "collaboratedWith"
     if lemma in ENSEMBLE_VERBS and token.tag_.startswith("VB"):
         if token.i and ctx.person(token.nbor(-1)) is not None:
             return  # "Okafor stars ...": a person is no production
@@ -717,8 +719,10 @@ def ensemble_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         if after is not None and after.pos_ in {"VERB", "AUX"}:
             return  # "Hollywood stars A and B arrived": the noun "stars"
     elif lemma in CAST_VERBS and token.pos_ == "VERB":
-        subjects = [c for c in token.children if c.dep_ in _SUBJECT_DEPS]
-        if not any(c.lemma_.lower() in CAST_NOUNS for c in subjects):
+        subjects = {c.lemma_.lower() for c in token.children if c.dep_ in _SUBJECT_DEPS}
+        if subjects & GUEST_NOUNS:
+            relation = "metWith"  # "other guests included A, B and C"
+        elif not subjects & CAST_NOUNS:
             return
         cast = _unique([p for c in token.children if c.dep_ == "dobj" for p in ctx.persons(c)])
     else:
@@ -726,7 +730,9 @@ def ensemble_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     if not cast:
         return
     rule = f"ensemble.{lemma}.v1"
-    yield from _among(cast, "collaboratedWith", token, rule, 0.75)  # one alone: no pair
+    yield from _among(cast, relation, token, rule, 0.75)  # one alone: no pair
+    if relation != "collaboratedWith":
+        return
     crew = [p for p in _crew(sentence_of(token), ctx) if p.key not in {c.key for c in cast}]
     yield from _pairs(crew, cast, "collaboratedWith", token, rule, 0.7)
 

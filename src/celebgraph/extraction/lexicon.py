@@ -105,11 +105,14 @@ VERB_CUES: list[VerbCue] = [
     ),
     *_verbs(
         "metWith",
-        "meet, meet >prep:with, party >prep:with, dine >prep:with, hang out >prep:with,"
-        " hang >prep:with, spend >prep:with =time|day|night|evening|weekend|holiday,"
+        "meet, meet >prep:with, party >prep:with, partie >prep:with, dine >prep:with,"
+        " hang out >prep:with, hang >prep:with,"
+        " spend >prep:with =time|day|night|evening|weekend|holiday,"
         " join, visit, hug, embrace, pose >prep:with, step out >prep:with, attend >prep:with,"
         " vacation >prep:with, holiday >prep:with, reunite >prep:with, spot >prep:with,"
-        " see >prep:with, photograph >prep:with, snap >prep:with, catch >prep:with",
+        " see >prep:with, photograph >prep:with, snap >prep:with, catch >prep:with,"
+        " chat >prep:with, mingle >prep:with, hobnob >prep:with, dance >prep:with,"
+        " accompany, sit >prep:alongside, pose >prep:alongside, travel >prep:with",
         0.7,
     ),
 ]
@@ -129,6 +132,13 @@ INTRANSITIVE_CUES: dict[str, str] = {
     "clash": "feudWith",
     "meet": "metWith",
     "reunite": "metWith",
+    "party": "metWith",
+    "partie": "metWith",  # the model's lemma of "partied"
+    "dine": "metWith",
+    "mingle": "metWith",
+    "hobnob": "metWith",
+    "chat": "metWith",
+    "vacation": "metWith",
     "collaborate": "collaboratedWith",
     "co-star": "collaboratedWith",
     "costar": "collaboratedWith",
@@ -148,6 +158,8 @@ ENSEMBLE_VERBS = frozenset({"star"})
 CAST_VERBS = frozenset({"include", "feature", "comprise", "boast"})
 #: Not a "lineup": contestants of one show or acts of one festival did not work together.
 CAST_NOUNS = frozenset({"cast", "ensemble", "castmate", "co-star"})
+#: ... and the guests of one occasion met: "other guests included A, B and C".
+GUEST_NOUNS = frozenset({"guest", "attendee", "invitee", "crowd"})
 #: Occasions a person holds and others attend: "attended Usher's birthday party"
 #: (metWith). Not a funeral: the one it is for is not met there.
 EVENT_NOUNS = _words(
@@ -261,6 +273,15 @@ RELATIONSHIP_NOUNS: dict[str, str] = {
     "apology": "apologizedTo",
     "lawsuit": "sued",
     "date": "metWith",
+    "trip": "metWith",
+    "getaway": "metWith",
+    "outing": "metWith",
+    "vacation": "metWith",
+    "holiday": "metWith",
+    "dinner": "metWith",
+    "lunch": "metWith",
+    "meeting": "metWith",
+    "reunion": "metWith",
 }
 
 #: Predicates of "X and Y are ___" / "X is ___ with Y".
