@@ -375,6 +375,21 @@ CASES = [
         [],
     ),
     (
+        "Nora Quint launched a scathing attack on Oren Vale.",
+        [("nora-quint", "criticized", "oren-vale", A)],
+        [],
+    ),
+    (
+        "Oren Vale blamed Nora Quint for the delays.",
+        [("oren-vale", "criticized", "nora-quint", A)],
+        [],
+    ),
+    (
+        "Daniel Reyes has fallen out with Tom Hale.",
+        [("daniel-reyes", "feudWith", "tom-hale", A)],
+        [],
+    ),
+    (
         "Tom Hale split from Anna Berg. For the record, exes can be friends.",
         [],
         [("tom-hale", "friendOf", "anna-berg", A)],  # a generic, not a claim

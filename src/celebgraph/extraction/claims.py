@@ -589,9 +589,11 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
         return  # "a tour of the museum" is no concert tour
     owners = [p for c in token.children if c.dep_ in {"poss", "compound"} for p in ctx.persons(c)]
     others: list[Person] = []
-    for prep in ("with", "to", "from", "against", "between", "of"):
-        if prep == "of" and relation not in {"interviewed"}:
+    for prep in ("with", "to", "from", "against", "between", "of", "at", "on"):
+        if prep == "of" and relation not in {"interviewed", "criticized"}:
             continue
+        if prep in {"at", "on"} and relation != "criticized":
+            continue  # "a swipe at X", "an attack on X"
         others.extend(_prep_objects(token, prep, ctx, depth=1))
     # "her interview with Billboard": the one interviewed is the owner, unless the owner
     # is the one who asks ("the host's interview with Donald Trump").

@@ -73,7 +73,11 @@ VERB_CUES: list[VerbCue] = [
         " direct, produce, feature, cast >prep:alongside, partner >prep:with",
         0.7,
     ),
-    *_verbs("feudWith", "feud >prep:with, clash >prep:with, fight >prep:with, spar >prep:with"),
+    *_verbs(
+        "feudWith",
+        "feud >prep:with, clash >prep:with, fight >prep:with, spar >prep:with,"
+        " fall out >prep:with, argue >prep:with, quarrel >prep:with, battle",
+    ),
     *_verbs("interviewed", "interview, grill"),
     *_verbs("interviewed", "ask, question", 0.6),
     *_verbs(
@@ -88,7 +92,9 @@ VERB_CUES: list[VerbCue] = [
         "criticized",
         "slam, blast, mock, criticize, criticise, diss, shade, insult, bash, ridicule, troll,"
         " roast, call out, lash out >prep:at, rip, rip into >prep:into, throw >prep:at =shade,"
-        " take >prep:at =swipe|jab|shot|dig, condemn, berate, scold, trash, accuse, attack",
+        " take >prep:at =swipe|jab|shot|dig, condemn, berate, scold, trash, accuse, attack,"
+        " blame, lambaste, lambast, taunt, denounce, poke >prep:at =fun, make >prep:of =fun,"
+        " tear >prep:into, laugh >prep:at, rant >prep:at, hit out >prep:at",
     ),
     *_verbs(
         "praised",
@@ -265,6 +271,23 @@ RELATIONSHIP_NOUNS: dict[str, str] = {
     "beef": "feudWith",
     "rivalry": "feudWith",
     "fight": "feudWith",
+    "battle": "feudWith",
+    "argument": "feudWith",
+    "altercation": "feudWith",
+    "confrontation": "feudWith",
+    "dispute": "feudWith",
+    "spat": "feudWith",
+    "standoff": "feudWith",
+    "stand-off": "feudWith",
+    "tension": "feudWith",
+    "attack": "criticized",
+    "swipe": "criticized",
+    "dig": "criticized",
+    "jab": "criticized",
+    "rant": "criticized",
+    "criticism": "criticized",
+    "tribute": "praised",
+    "praise": "praised",
     "collaboration": "collaboratedWith",
     "duet": "collaboratedWith",
     "performance": "collaboratedWith",
