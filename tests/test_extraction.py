@@ -390,6 +390,16 @@ CASES = [
         [],
     ),
     (
+        "After co-hosts Nora Quint and Lena Fischer left, the show ended.",
+        [("nora-quint", "collaboratedWith", "lena-fischer", A)],
+        [],
+    ),
+    (
+        "As the magazine previously reported, Mira Okafor has hired divorce attorney Oren Vale.",
+        [("mira-okafor", "collaboratedWith", "oren-vale", R)],
+        [],
+    ),
+    (
         "Tom Hale split from Anna Berg. For the record, exes can be friends.",
         [],
         [("tom-hale", "friendOf", "anna-berg", A)],  # a generic, not a claim

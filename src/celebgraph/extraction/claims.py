@@ -341,8 +341,10 @@ def _noun_form(token: Token) -> str:
     doc = token.doc
     i = token.i
     lower = token.lower_
+    lemma = token.lemma_.lower()
     if i >= 2 and doc[i - 1].text == "-" and doc[i - 2].lower_ in {"ex", "co", "half", "step"}:
         lower = f"{doc[i - 2].lower_}-{lower}"
+        lemma = f"{doc[i - 2].lower_}-{lemma}"  # "co-hosts" → "co-host"
     elif i >= 2 and doc[i - 1].text == "-" and doc[i - 2].lower_ == "then":
         lower = f"ex-{lower}"  # "then-husband": the husband of that time, not of today
     if lower == "law" and i >= 4 and doc[i - 1].text == "-" and doc[i - 2].lower_ == "in":
@@ -352,7 +354,6 @@ def _noun_form(token: Token) -> str:
             return f"{child.lower_} {lower}"
     if lower in KIN_NOUNS:
         return lower
-    lemma = token.lemma_.lower()
     return lemma if lemma in KIN_NOUNS else lower
 
 
@@ -562,6 +563,8 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         return  # "He's a nice kid", "the girl": a description, not a tie to anyone
     anchors = [a for a in anchors if a.key not in {n.key for n in named}]
     rule = f"noun.{form.replace(' ', '_')}.v1"
+    if relation == "collaboratedWith" and token.lower_ != token.lemma_.lower():
+        yield from _among(named, relation, token, rule, cue.confidence)  # "co-hosts A and B"
     for anchor in anchors:
         for person in named:
             subject, obj = (person, anchor) if cue.named_is_subject else (anchor, person)
@@ -572,7 +575,9 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
                 token,
                 rule,
                 cue.confidence * factor * min(anchor.confidence, person.confidence),
-                presupposed=token.dep_ != "attr",
+                # A tie of work ("divorce attorney Laura Wasser") is the news of its
+                # sentence more often than background: the sentence's hedges reach it.
+                presupposed=token.dep_ != "attr" and relation != "collaboratedWith",
             )
 
 

@@ -243,7 +243,8 @@ KIN_NOUNS: dict[str, NounCue] = {
         "collaboratedWith",
         "co-star, costar, collaborator, bandmate, co-host, cohost, manager, producer,"
         " stylist, designer, choreographer, director, duet partner, publicist, assistant,"
-        " makeup artist, agent",
+        " makeup artist, agent, lawyer, attorney, physician, doctor, surgeon, plastic surgeon,"
+        " trainer, coach, running mate, bodyguard, photographer, teammate, castmate",
         confidence=0.75,
     ),
     **_nouns("feudWith", "rival, nemesis, enemy, foe, arch-nemesis", confidence=0.8),
@@ -354,6 +355,13 @@ HEDGE_PHRASES = (
     "fans are convinced",
     "it is rumored",
     "word is",
+    "previously reported",  # "As In Touch previously reported, ..."
+    "first reported",
+    "as reported by",
+    "those close to",  # unnamed sources: "those close to the pair say"
+    "people close to",
+    "someone close to",
+    "a person close to",
 )
 #: Who speaks when nobody is named.
 SOURCE_WORDS = frozenset({"source", "sources", "insider", "insiders", "tipster", "spy"})
