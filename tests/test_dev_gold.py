@@ -1,8 +1,8 @@
 """Regression floor on the development gold set (skipped when ../shared is absent).
 
 The floor is the last recorded dev-gold result; raise it when the extractor improves.
-With the relation model's additions the precision floor went from 0.90 (the rules alone:
-0.922) to 0.86 (recorded: 0.870); recall is unchanged.
+Recorded: precision 0.877, recall 0.610 (the rules alone: 0.926, 0.610); the relation
+model's additions cost precision on this set and gain it in cross-validation.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 import celebgraph
 
 GOLD = Path(__file__).resolve().parents[2] / "shared" / "gold" / "dev"
-FLOOR = {"precision": 0.86, "recall": 0.56, "status_accuracy": 0.95, "leaks": 0}
+FLOOR = {"precision": 0.87, "recall": 0.60, "status_accuracy": 0.95, "leaks": 0}
 
 
 @pytest.fixture(scope="module")

@@ -252,6 +252,158 @@ CASES = [
         [("harry-styles", "formerPartnerOf", "taylor-swift", A)],
         [("harry-styles", "partnerOf", "taylor-swift", None)],  # the ended romance wins
     ),
+    # --- casts, people seen together, "they" for the people last named together ---
+    (
+        "The thriller is directed by Oren Vale and stars Mira Okafor, Tom Hale and Anna Berg.",
+        [
+            ("mira-okafor", "collaboratedWith", "tom-hale", A),
+            ("tom-hale", "collaboratedWith", "anna-berg", A),
+            ("mira-okafor", "collaboratedWith", "anna-berg", A),
+            ("oren-vale", "collaboratedWith", "anna-berg", A),
+        ],
+        [],
+    ),
+    (
+        "The cast includes Lena Fischer, Daniel Reyes and Nora Quint.",
+        [("lena-fischer", "collaboratedWith", "nora-quint", A)],
+        [],
+    ),
+    (
+        "Mira Okafor stars Tom Hale's favourite song in her playlist, with Anna Berg.",
+        [],
+        [("tom-hale", "collaboratedWith", "anna-berg", None)],  # a person is no production
+    ),
+    (
+        "Tom Hale and Anna Berg were spotted at a sushi restaurant in Malibu.",
+        [("tom-hale", "metWith", "anna-berg", A)],
+        [],
+    ),
+    (
+        "Tom Hale and Anna Berg were never photographed at the party, sources say.",
+        [],
+        [("tom-hale", "metWith", "anna-berg", A)],
+    ),
+    (
+        "Daniel Reyes and Lena Fischer arrived early. Their daughters, Ivy and Rose, stayed home.",
+        [
+            ("daniel-reyes", "parentOf", "ivy--t", A),
+            ("lena-fischer", "parentOf", "rose--t", A),
+        ],
+        [],
+    ),
+    (
+        "Daniel Reyes and Lena Fischer arrived early. Nora Quint said their daughters, Ivy and"
+        " Rose, stayed home.",
+        [],
+        [("daniel-reyes", "parentOf", "ivy--t", None)],  # someone is named in between
+    ),
+    (
+        "Tom Hale attended Anna Berg's birthday party in Malibu.",
+        [("tom-hale", "metWith", "anna-berg", A)],
+        [],
+    ),
+    (
+        "Mira Okafor attended Daniel Reyes's funeral.",
+        [],
+        [("mira-okafor", "metWith", "daniel-reyes", None)],  # the one it is for is not met
+    ),
+    (
+        "The wedding was attended by Lena Fischer, Nora Quint and Mira Okafor.",
+        [("lena-fischer", "metWith", "nora-quint", A), ("nora-quint", "metWith", "mira-okafor", A)],
+        [],
+    ),
+    (
+        "Lena Fischer, the daughter of Mira Okafor, spoke to reporters.",
+        [("mira-okafor", "parentOf", "lena-fischer", A)],
+        [],
+    ),
+    (
+        "Daniel Reyes (pro partner Nora Quint) danced a tango.",
+        [("daniel-reyes", "collaboratedWith", "nora-quint", A)],
+        [("daniel-reyes", "partnerOf", "nora-quint", None)],
+    ),
+    (
+        "Mira Okafor left the gala early. Later that night Daniel Reyes kissed the actress.",
+        [("daniel-reyes", "partnerOf", "mira-okafor", A)],
+        [],
+    ),
+    (
+        "Anna Berg wore red. Tom Hale was seen at the actress's premiere in London.",
+        [("tom-hale", "metWith", "anna-berg", A)],
+        [],
+    ),
+    (
+        "Madonna Quint has a son from her previous relationship with Carlos Leon.",
+        [("carlos-leon", "formerPartnerOf", "madonna-quint", A)],
+        [("carlos-leon", "partnerOf", "madonna-quint", None)],
+    ),
+    (
+        "Lena Fischer and Daniel Reyes have four kids — Ivo, 15; Pax, 12; Rune, 11; and Tove, 10.",
+        [
+            ("lena-fischer", "parentOf", "pax--t", A),
+            ("daniel-reyes", "parentOf", "tove--t", A),
+            ("ivo--t", "siblingOf", "rune--t", A),
+        ],
+        [],
+    ),
+    (
+        "Tom Hale and wife Anna Berg shared a photo of their newborn, Ivo Hale.",
+        [("tom-hale", "parentOf", "ivo-hale", A), ("anna-berg", "parentOf", "ivo-hale", A)],
+        [],
+    ),
+    (
+        "The drama, which starred Daniel Reyes, was directed by Oren Vale.",
+        [("daniel-reyes", "collaboratedWith", "oren-vale", A)],
+        [],
+    ),
+    (
+        "Other guests included Lena Fischer, Nora Quint and Oren Vale.",
+        [("lena-fischer", "metWith", "oren-vale", A)],
+        [("lena-fischer", "collaboratedWith", "oren-vale", None)],
+    ),
+    (
+        "Mira Okafor enjoyed a getaway in Mexico with her sister Lena Fischer.",
+        [
+            ("mira-okafor", "metWith", "lena-fischer", A),
+            ("mira-okafor", "siblingOf", "lena-fischer", A),
+        ],
+        [],
+    ),
+    (
+        "Tom Hale and Anna Berg partied until dawn.",
+        [("tom-hale", "metWith", "anna-berg", A)],
+        [],
+    ),
+    (
+        "Nora Quint launched a scathing attack on Oren Vale.",
+        [("nora-quint", "criticized", "oren-vale", A)],
+        [],
+    ),
+    (
+        "Oren Vale blamed Nora Quint for the delays.",
+        [("oren-vale", "criticized", "nora-quint", A)],
+        [],
+    ),
+    (
+        "Daniel Reyes has fallen out with Tom Hale.",
+        [("daniel-reyes", "feudWith", "tom-hale", A)],
+        [],
+    ),
+    (
+        "After co-hosts Nora Quint and Lena Fischer left, the show ended.",
+        [("nora-quint", "collaboratedWith", "lena-fischer", A)],
+        [],
+    ),
+    (
+        "As the magazine previously reported, Mira Okafor has hired divorce attorney Oren Vale.",
+        [("mira-okafor", "collaboratedWith", "oren-vale", R)],
+        [],
+    ),
+    (
+        "Tom Hale split from Anna Berg. For the record, exes can be friends.",
+        [],
+        [("tom-hale", "friendOf", "anna-berg", A)],  # a generic, not a claim
+    ),
 ]
 
 

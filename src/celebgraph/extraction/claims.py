@@ -15,13 +15,24 @@ from itertools import combinations
 from spacy.tokens import Doc, Span, Token
 
 from celebgraph.extraction.lexicon import (
+    AGE_WORDS,
+    ATTEND_VERBS,
+    CAST_NOUNS,
+    CAST_VERBS,
+    CREW_VERBS,
+    ENSEMBLE_VERBS,
+    EVENT_NOUNS,
+    GUEST_NOUNS,
     INTERVIEWER_ROLES,
     INTRANSITIVE_CUES,
     KIN_NOUNS,
+    LIST_FILLERS,
     PAIR_NOUNS,
     PREDICATE_ADJECTIVES,
     RELATIONSHIP_NOUNS,
+    SEEN_TOGETHER_VERBS,
     VERB_CUES,
+    WORK_PARTNERS,
     NounCue,
     VerbCue,
 )
@@ -35,6 +46,8 @@ for _cue in VERB_CUES:
 _SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj"}
 _PLURAL_PRONOUNS = {"they", "them", "their", "theirs", "themselves"}
 _ROMANTIC = {"spouseOf", "formerSpouseOf", "partnerOf", "formerPartnerOf", "engagedTo"}
+#: How far back (in tokens) "they" may reach for the last people named together.
+_GROUP_REACH = 60
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,7 @@ class ClaimContext:
     refs: dict[int, tuple[str, float]]
     roles: dict[str, frozenset[str]] = field(default_factory=dict)  # entity key → role nouns
     last_pair: tuple[Person, Person] | None = None
+    last_group: tuple[Person, ...] = ()  # the last people named together as a subject
     _seen: set[int] = field(default_factory=set)
 
     def person(self, token: Token) -> Person | None:
@@ -96,12 +110,28 @@ class ClaimContext:
         romantic_noun = RELATIONSHIP_NOUNS.get(token.head.lemma_.lower()) in _ROMANTIC
         if self.last_pair is not None and (token.lower_ in PAIR_NOUNS or romantic_noun):
             # "the couple", "the exes", "their divorce": the last two people seen as a couple.
-            a, b = self.last_pair
-            return [
-                Person(a.key, a.confidence * 0.8, token),
-                Person(b.key, b.confidence * 0.8, token),
-            ]
+            return [Person(p.key, p.confidence * 0.8, token) for p in self.last_pair]
+        # "Heidi Klum and Seal married. They have three children": the people last named
+        # together, if that was a sentence or two before and no one is named in between.
+        if (
+            self.last_group
+            and (token.lower_ in _PLURAL_PRONOUNS or token.lower_ in PAIR_NOUNS)
+            and 0 < token.i - self.last_group[-1].token.i <= _GROUP_REACH
+            and not any(t.i in self.refs for t in sentence if t.i < token.i)
+        ):
+            return [Person(p.key, p.confidence * 0.75, token) for p in self.last_group]
         return []
+
+    def remember_group(self, sentence: Span) -> None:
+        """Keep the people a sentence names together ("X and Y arrived"), its subject first."""
+        groups = []
+        for token in sentence:
+            if token.dep_ != "conj" and any(c.dep_ == "conj" for c in token.children):
+                people = _unique([p for n in _conjuncts(token) if (p := self.person(n))])
+                if len(people) >= 2:
+                    groups.append((token.dep_ in _SUBJECT_DEPS, people[-1].token.i, people))
+        if groups:
+            self.last_group = tuple(max(groups, key=lambda g: g[:2])[2])
 
 
 def _conjuncts(token: Token) -> list[Token]:
@@ -215,6 +245,7 @@ _FORMER = {
 }
 _ENDING_VERBS = {"end", "quit", "finish", "abandon"}
 _ENDED_ADVERBS = {"previously", "formerly", "once", "briefly", "then"}
+_PAST_MODIFIERS = {"previous", "former", "past", "earlier", "old", "first", "prior", "failed"}
 
 
 def _ended(verb: Token, relation: str) -> str:
@@ -310,8 +341,10 @@ def _noun_form(token: Token) -> str:
     doc = token.doc
     i = token.i
     lower = token.lower_
+    lemma = token.lemma_.lower()
     if i >= 2 and doc[i - 1].text == "-" and doc[i - 2].lower_ in {"ex", "co", "half", "step"}:
         lower = f"{doc[i - 2].lower_}-{lower}"
+        lemma = f"{doc[i - 2].lower_}-{lemma}"  # "co-hosts" → "co-host"
     elif i >= 2 and doc[i - 1].text == "-" and doc[i - 2].lower_ == "then":
         lower = f"ex-{lower}"  # "then-husband": the husband of that time, not of today
     if lower == "law" and i >= 4 and doc[i - 1].text == "-" and doc[i - 2].lower_ == "in":
@@ -321,7 +354,6 @@ def _noun_form(token: Token) -> str:
             return f"{child.lower_} {lower}"
     if lower in KIN_NOUNS:
         return lower
-    lemma = token.lemma_.lower()
     return lemma if lemma in KIN_NOUNS else lower
 
 
@@ -375,6 +407,12 @@ def _anchors(
             return found, 1.0
     if possessors:
         return [], 0.0  # "the matriarch's daughter": an owner we cannot name; do not guess
+    doc, first = noun.doc, min(noun.left_edge.i, noun.i)
+    named_after = named_head is not None and named_head.i > noun.i
+    if first >= 2 and doc[first - 1].text == "(" and named_after:
+        person = ctx.person(doc[first - 2])  # "NICK VIALL (pro partner Peta Murgatroyd)"
+        if person is not None:
+            return [person], 0.9
     for child in noun.children:
         if child.dep_ in {"compound", "nmod"}:
             found = [p for n in child.subtree if (p := ctx.person(n)) is not None]
@@ -398,8 +436,9 @@ def _anchors(
         and not any(c.lower_ in KIN_NOUNS for c in named_head.head.children)
     ):
         person = ctx.person(named_head.head)
-        if person is not None:
-            return [person], 0.9
+        between = noun.doc[min(named_head.head.i, noun.i) + 1 : noun.i]
+        if person is not None and not any(t.like_num for t in between):
+            return [person], 0.9  # but "sons Levi, one, and daughter Rivka" is a list
     # Last resort, the subject of the clause: "he showed up with girlfriend Amber Rose";
     # for family nouns only when the verb says whose they are ("the couple have son Dylan").
     verb = next((a for a in noun.ancestors if a.pos_ in {"VERB", "AUX"}), None)
@@ -407,7 +446,8 @@ def _anchors(
     if relation in _FAMILY and (verb is None or verb.lemma_ not in _HAVING_VERBS):
         return [], 0.0
     subjects = clause_subjects(noun.head if noun.dep_ != "ROOT" else noun, ctx)
-    return subjects, 0.75
+    # "X and Y have six kids": the having verb says whose, as surely as "X's kids" would.
+    return subjects, 0.8 if relation in _FAMILY else 0.75
 
 
 _FAMILY = {"parentOf", "siblingOf", "relativeOf"}
@@ -472,8 +512,8 @@ def _kin_relation(noun: Token) -> str | None:
 
 def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     """ "his wife Eniko Parrish", "X's ex-husband Y", "her mother Vicky", "co-star X"."""
-    if token.pos_ not in {"NOUN", "PROPN"} and token.tag_ != "VBZ":  # "grandkids" mis-tagged
-        return
+    if token.pos_ not in {"NOUN", "PROPN"} and token.tag_ != "VBZ" and token.dep_ != "amod":
+        return  # "grandkids" may be tagged a verb, "their newborn, Kenzo" an adjective
     doc = token.doc
     if token.i + 2 < len(doc) and doc[token.i + 1].text == "-" and doc[token.i + 2].is_alpha:
         return  # "ex" of "ex-wife": the whole word is read at "wife"
@@ -481,8 +521,12 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         return  # "Love Yourself", "Mother Monster": a title, not a kinship word
     form = _noun_form(token)
     cue: NounCue | None = KIN_NOUNS.get(form)
-    if cue is None or ctx.person(token) is not None:
+    if cue is None:
         return
+    itself = ctx.person(token)
+    head = ctx.person(token.head) if token.dep_ == "appos" else None
+    if itself is not None and (head is None or head.key != itself.key):
+        return  # the noun describes someone; but "X, the daughter of Y" is read on
     # "his ex-wife, Nicole Brown Simpson": the name written right after the noun is the
     # surest reading (the parser often garbles these); then the parse.
     following = _person_after(token, ctx)
@@ -491,6 +535,9 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         named = ctx.persons(named_head) or [following]  # with a list that follows
     else:
         named, named_head = _named_by_noun(token, ctx)
+    if token.lower_ != token.lemma_.lower() and cue.relation in _FAMILY:
+        # "her six kids — Maddox, 15; Pax, 12; ...": the parser loses such lists.
+        named = _unique(named + _listed_after(token, ctx, ages=True)[0])
     if not named:
         return
     if any(
@@ -505,26 +552,32 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     owner = _owner_before(token, form, ctx)
     if owner is not None and (factor < 1.0 or not anchors):
         anchors, factor = [owner], 0.95
-    if form == "partner" and any(
-        c.dep_ in {"amod", "compound"} and c.lower_ not in {"longtime", "life", "romantic"}
-        for c in token.children
-    ):
-        return  # "his producing partner", "business partner": not a romance
+    relation = cue.relation
+    if form == "partner":
+        modifiers = {c.lower_ for c in token.children if c.dep_ in {"amod", "compound"}}
+        if modifiers & WORK_PARTNERS:
+            relation = "collaboratedWith"  # "his producing partner", "(pro partner Y)"
+        elif modifiers - {"longtime", "life", "romantic"}:
+            return  # "sparring partner": neither a romance nor plainly work
     if factor < 0.8 and (token.dep_ == "attr" or form in _GENERIC_KIN):
         return  # "He's a nice kid", "the girl": a description, not a tie to anyone
     anchors = [a for a in anchors if a.key not in {n.key for n in named}]
     rule = f"noun.{form.replace(' ', '_')}.v1"
+    if relation == "collaboratedWith" and token.lower_ != token.lemma_.lower():
+        yield from _among(named, relation, token, rule, cue.confidence)  # "co-hosts A and B"
     for anchor in anchors:
         for person in named:
             subject, obj = (person, anchor) if cue.named_is_subject else (anchor, person)
             yield Candidate(
                 subject,
-                cue.relation,
+                relation,
                 obj,
                 token,
                 rule,
                 cue.confidence * factor * min(anchor.confidence, person.confidence),
-                presupposed=token.dep_ != "attr",
+                # A tie of work ("divorce attorney Laura Wasser") is the news of its
+                # sentence more often than background: the sentence's hedges reach it.
+                presupposed=token.dep_ != "attr" and relation != "collaboratedWith",
             )
 
 
@@ -541,9 +594,11 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
         return  # "a tour of the museum" is no concert tour
     owners = [p for c in token.children if c.dep_ in {"poss", "compound"} for p in ctx.persons(c)]
     others: list[Person] = []
-    for prep in ("with", "to", "from", "against", "between", "of"):
-        if prep == "of" and relation not in {"interviewed"}:
+    for prep in ("with", "to", "from", "against", "between", "of", "at", "on"):
+        if prep == "of" and relation not in {"interviewed", "criticized"}:
             continue
+        if prep in {"at", "on"} and relation != "criticized":
+            continue  # "a swipe at X", "an attack on X"
         others.extend(_prep_objects(token, prep, ctx, depth=1))
     # "her interview with Billboard": the one interviewed is the owner, unless the owner
     # is the one who asks ("the host's interview with Donald Trump").
@@ -564,8 +619,10 @@ def relationship_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidat
     if relation in _ROMANTIC and len(others) > 1:
         return  # "her relationship with Kanye West and Kim Kardashian" is no romance
     rule = f"noun.{token.lemma_.lower()}.v1"
-    if token.dep_ == "dobj" and token.head.lemma_ in _ENDING_VERBS:
-        relation = _FORMER.get(relation, relation)  # "ended a summer fling with X"
+    if (token.dep_ == "dobj" and token.head.lemma_ in _ENDING_VERBS) or any(
+        c.dep_ == "amod" and c.lower_ in _PAST_MODIFIERS for c in token.children
+    ):
+        relation = _FORMER.get(relation, relation)  # "ended a fling with X", "her previous romance"
     symmetric = RELATIONS[relation].symmetric
     if others and not owners:
         owners = clause_subjects(token.head, ctx) if token.dep_ != "ROOT" else []
@@ -613,6 +670,138 @@ def predicate_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
         yield from _among(subjects, relation, token, rule, 0.85)
 
 
+def seen_together_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
+    """ "X and Y were spotted in Malibu", "the pair were photographed leaving dinner"."""
+    if token.lemma_.lower() not in SEEN_TOGETHER_VERBS or token.pos_ != "VERB":
+        return
+    group = [p for c in token.children if c.dep_ == "nsubjpass" for p in ctx.persons(c)]
+    if len(_unique(group)) >= 2:
+        rule = f"verb.{token.lemma_.lower()}.together.v1"
+        yield from _among(_unique(group), "metWith", token, rule, 0.75)
+
+
+def _listed_after(
+    token: Token, ctx: ClaimContext, ages: bool = False
+) -> tuple[list[Person], Token | None]:
+    """The people written as a list right after ``token`` ("A, B and C"; with ``ages``,
+    "— Maddox, 15; Pax, 12"), read from the words rather than the parse (the parser
+    often takes "stars" for a name, and breaks lists with ages), and the word after it."""
+    doc, people, j, last = token.doc, [], token.i + 1, token.i
+    while j < len(doc):
+        word = doc[j]
+        person = ctx.person(word)
+        if person is not None:
+            if not people or people[-1].key != person.key:
+                people.append(person)
+            last = j
+        elif ages and (word.lower_ in LIST_FILLERS or word.like_num or word.lower_ in AGE_WORDS):
+            pass  # "— Maddox, 15; Pax, 12, and 8-year-old twins Knox and Vivienne"
+        elif word.text not in {",", "and", "&"} or not people:
+            break
+        j += 1
+    return _unique(people), doc[last + 1] if last + 1 < len(doc) else None
+
+
+def _crew(sentence: Span, ctx: ClaimContext) -> list[Person]:
+    """Who directed, produced or wrote it: "directed by D", "produced by P and Q"."""
+    return _unique(
+        [
+            person
+            for token in sentence
+            if token.lemma_.lower() in CREW_VERBS and token.nbor(1).lower_ == "by"
+            for person in _listed_after(token.nbor(1), ctx)[0]
+        ]
+    )
+
+
+def ensemble_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
+    """A cast: "the film stars A, B and C", "starring A and B", "the cast includes A and B";
+    and who directed or produced it: "directed by D, and stars A and B"."""
+    lemma = token.lemma_.lower()
+    relation = "collaboratedWith"
+    if lemma in ENSEMBLE_VERBS and token.tag_.startswith("VB"):
+        if token.i and ctx.person(token.nbor(-1)) is not None:
+            return  # "Okafor stars ...": a person is no production
+        cast, after = _listed_after(token, ctx)
+        if after is not None and after.pos_ in {"VERB", "AUX"}:
+            return  # "Hollywood stars A and B arrived": the noun "stars"
+    elif lemma in CAST_VERBS and token.pos_ == "VERB":
+        subjects = {c.lemma_.lower() for c in token.children if c.dep_ in _SUBJECT_DEPS}
+        if subjects & GUEST_NOUNS:
+            relation = "metWith"  # "other guests included A, B and C"
+        elif not subjects & CAST_NOUNS:
+            return
+        cast = _unique([p for c in token.children if c.dep_ == "dobj" for p in ctx.persons(c)])
+    else:
+        return
+    if not cast:
+        return
+    rule = f"ensemble.{lemma}.v1"
+    yield from _among(cast, relation, token, rule, 0.75)  # one alone: no pair
+    if relation != "collaboratedWith":
+        return
+    crew = [p for p in _crew(sentence_of(token), ctx) if p.key not in {c.key for c in cast}]
+    yield from _pairs(crew, cast, "collaboratedWith", token, rule, 0.7)
+
+
+def _attendees(event: Token, ctx: ClaimContext) -> list[Person]:
+    """ "a wedding attended by A and B", "the wedding was attended by A and B"."""
+    verbs = [c for c in event.children if c.dep_ == "acl"]
+    if event.dep_ == "nsubjpass":
+        verbs.append(event.head)
+    return _unique(
+        [
+            p
+            for verb in verbs
+            if verb.lemma_.lower() == "attend"
+            for agent in verb.children
+            if agent.dep_ == "agent"
+            for g in agent.children
+            for p in ctx.persons(g)
+        ]
+    )
+
+
+def _goer(event: Token) -> Token | None:
+    """The verb of going to an event: "attended Y's party", "partied at Y's birthday",
+    "went to Y's wedding", "stopped by Y's birthday"."""
+    head = event.head
+    if event.dep_ == "dobj" and head.lemma_.lower() in ATTEND_VERBS:
+        return head
+    if event.dep_ != "pobj" or head.head.pos_ not in {"VERB", "AUX"}:
+        return None
+    if head.lower_ in {"at", "to"}:
+        return head.head
+    stopping = head.head.lemma_.lower() in {"stop", "drop", "swing"}
+    return head.head if head.lower_ == "by" and stopping else None
+
+
+def event_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
+    """ "Blake attended Usher's birthday party", "she was at Kim's baby shower", "a
+    wedding attended by A, B and C": the guests met the host, and each other."""
+    lemma = token.lemma_.lower()
+    if token.pos_ != "NOUN" or lemma not in EVENT_NOUNS:
+        return
+    owners = [token] + [c for c in token.children if c.dep_ == "compound"]
+    hosts = _unique(
+        [
+            p
+            for o in owners
+            for c in o.children
+            if c.dep_ in {"poss", "compound"}
+            for p in ctx.persons(c)
+        ]
+    )
+    rule = f"event.{lemma}.v1"
+    guests = _attendees(token, ctx)
+    if guests:
+        yield from _among(guests, "metWith", token, rule, 0.7)
+    else:
+        verb = _goer(token)
+        guests = clause_subjects(verb, ctx) if verb is not None else []
+    yield from _pairs(guests, hosts, "metWith", token, rule, 0.7)
+
+
 Rule = Callable[[Token, ClaimContext], Iterable[Candidate]]
 
 #: The registered claim rules, by stable name.
@@ -621,6 +810,9 @@ RULES: dict[str, Rule] = {
     "kin_noun.v1": kin_noun_rule,
     "relationship_noun.v1": relationship_noun_rule,
     "predicate.v1": predicate_rule,
+    "seen_together.v1": seen_together_rule,
+    "ensemble.v1": ensemble_rule,
+    "event.v1": event_rule,
 }
 
 
@@ -635,4 +827,5 @@ def sentence_candidates(
     for candidate in found:
         if candidate.relation in _ROMANTIC:
             ctx.last_pair = (candidate.subject, candidate.object)
+    ctx.remember_group(sentence)
     return found

@@ -27,6 +27,7 @@ from collections import defaultdict
 from spacy.tokens import Doc, Span, Token
 
 from celebgraph.extraction.lexicon import (
+    DESCRIPTION_NOUNS,
     FEMALE_NOUNS,
     FEMALE_PRONOUNS,
     FIRST_PERSON,
@@ -205,13 +206,14 @@ def resolve_references(
             cluster.roles |= set(known.roles)
             if cluster.gender is None:
                 cluster.gender = _gender_from_roles(known.roles)
-    _vote_genders(doc, assigned)
     given = given_names()
     for _, cluster in assigned:
         if cluster.gender is None:
-            # Last resort: the usual gender of the given name ("u" names say nothing).
+            # The usual gender of the given name ("u" names say nothing), surer than the
+            # pronouns around the name ("Justin saw her").
             first = cluster.longest[0]
             cluster.gender = {"f": "f", "m": "m"}.get(given.get(first, "u"))
+    _vote_genders(doc, assigned)
     by_sentence = {sent.start: index for index, sent in enumerate(sentences(doc))}
     sent_of = {}
     index = -1
@@ -240,10 +242,14 @@ def resolve_references(
                 history.append((token.i, entry[0], token.dep_.startswith("nsubj")))
             continue
         gender = _pronoun_gender(token)
-        if gender is not None:
+        described = gender is None and _is_description(token)
+        if gender is not None or described:
             excluded = _co_arguments(token, refs)
             allowed = [h for h in history if id(h[1]) not in excluded]
-            resolved = _resolve_pronoun(token, gender, allowed, sent_of)
+            if described:
+                resolved = _resolve_described(token, allowed, sent_of)
+            else:
+                resolved = _resolve_pronoun(token, gender, allowed, sent_of)
             if resolved is not None:
                 refs[token.i] = resolved
                 history.append((token.i, resolved[0], token.dep_.startswith("nsubj")))
@@ -395,6 +401,35 @@ def _resolve_pronoun(
     if counts[0][0] >= 2 * counts[1][0] + 1:
         return candidates[counts[0][1]], 0.6, "pronoun"
     return None
+
+
+def _is_description(token: Token) -> bool:
+    """ "the actress", "the pop star": a role noun with "the", standing for a person."""
+    return (
+        token.pos_ == "NOUN"
+        and token.dep_ not in {"compound", "amod"}
+        and token.lemma_.lower() in DESCRIPTION_NOUNS
+        and any(child.lower_ == "the" for child in token.children)
+        and not any(child.dep_ in {"prep", "relcl", "acl"} for child in token.children)
+    )
+
+
+def _resolve_described(
+    token: Token, history: list[tuple[int, _Cluster, bool]], sent_of: dict[int, int]
+) -> tuple[_Cluster, float, str] | None:
+    """ "Jennifer Aniston ... the actress": the one person of the noun's gender named in
+    this sentence or the one before; nobody when several fit."""
+    word = token.lemma_.lower()
+    gender = "f" if word in FEMALE_NOUNS else "m" if word in MALE_NOUNS else None
+    here = sent_of[token.i]
+    fits = {
+        id(c): c
+        for i, c, _ in history
+        if 0 <= here - sent_of[i] <= 1 and (gender is None or c.gender in (None, gender))
+    }
+    if len(fits) != 1:
+        return None
+    return next(iter(fits.values())), 0.6, "description"
 
 
 def _resolve_description(

@@ -73,7 +73,11 @@ VERB_CUES: list[VerbCue] = [
         " direct, produce, feature, cast >prep:alongside, partner >prep:with",
         0.7,
     ),
-    *_verbs("feudWith", "feud >prep:with, clash >prep:with, fight >prep:with, spar >prep:with"),
+    *_verbs(
+        "feudWith",
+        "feud >prep:with, clash >prep:with, fight >prep:with, spar >prep:with,"
+        " fall out >prep:with, argue >prep:with, quarrel >prep:with, battle",
+    ),
     *_verbs("interviewed", "interview, grill"),
     *_verbs("interviewed", "ask, question", 0.6),
     *_verbs(
@@ -88,7 +92,9 @@ VERB_CUES: list[VerbCue] = [
         "criticized",
         "slam, blast, mock, criticize, criticise, diss, shade, insult, bash, ridicule, troll,"
         " roast, call out, lash out >prep:at, rip, rip into >prep:into, throw >prep:at =shade,"
-        " take >prep:at =swipe|jab|shot|dig, condemn, berate, scold, trash, accuse, attack",
+        " take >prep:at =swipe|jab|shot|dig, condemn, berate, scold, trash, accuse, attack,"
+        " blame, lambaste, lambast, taunt, denounce, poke >prep:at =fun, make >prep:of =fun,"
+        " tear >prep:into, laugh >prep:at, rant >prep:at, hit out >prep:at",
     ),
     *_verbs(
         "praised",
@@ -105,11 +111,14 @@ VERB_CUES: list[VerbCue] = [
     ),
     *_verbs(
         "metWith",
-        "meet, meet >prep:with, party >prep:with, dine >prep:with, hang out >prep:with,"
-        " hang >prep:with, spend >prep:with =time|day|night|evening|weekend|holiday,"
+        "meet, meet >prep:with, party >prep:with, partie >prep:with, dine >prep:with,"
+        " hang out >prep:with, hang >prep:with,"
+        " spend >prep:with =time|day|night|evening|weekend|holiday,"
         " join, visit, hug, embrace, pose >prep:with, step out >prep:with, attend >prep:with,"
         " vacation >prep:with, holiday >prep:with, reunite >prep:with, spot >prep:with,"
-        " see >prep:with, photograph >prep:with, snap >prep:with, catch >prep:with",
+        " see >prep:with, photograph >prep:with, snap >prep:with, catch >prep:with,"
+        " chat >prep:with, mingle >prep:with, hobnob >prep:with, dance >prep:with,"
+        " accompany, sit >prep:alongside, pose >prep:alongside, travel >prep:with",
         0.7,
     ),
 ]
@@ -129,6 +138,13 @@ INTRANSITIVE_CUES: dict[str, str] = {
     "clash": "feudWith",
     "meet": "metWith",
     "reunite": "metWith",
+    "party": "metWith",
+    "partie": "metWith",  # the model's lemma of "partied"
+    "dine": "metWith",
+    "mingle": "metWith",
+    "hobnob": "metWith",
+    "chat": "metWith",
+    "vacation": "metWith",
     "collaborate": "collaboratedWith",
     "co-star": "collaboratedWith",
     "costar": "collaboratedWith",
@@ -136,6 +152,31 @@ INTRANSITIVE_CUES: dict[str, str] = {
     "kiss": "partnerOf",
     "break": "formerPartnerOf",
 }
+
+#: Verbs whose passive puts the coordinated subjects together at one occasion:
+#: "X and Y were spotted in Malibu", "the pair were photographed leaving dinner".
+SEEN_TOGETHER_VERBS = frozenset({"spot", "see", "photograph", "snap", "picture", "catch"})
+
+#: A list of people that is the object of one of these verbs worked together:
+#: "the film stars A, B and C", "starring A and B".
+ENSEMBLE_VERBS = frozenset({"star"})
+#: ... and of these when the subject is a cast noun: "the cast includes A, B and C".
+CAST_VERBS = frozenset({"include", "feature", "comprise", "boast"})
+#: Not a "lineup": contestants of one show or acts of one festival did not work together.
+CAST_NOUNS = frozenset({"cast", "ensemble", "castmate", "co-star"})
+#: ... and the guests of one occasion met: "other guests included A, B and C".
+GUEST_NOUNS = frozenset({"guest", "attendee", "invitee", "crowd"})
+#: Occasions a person holds and others attend: "attended Usher's birthday party"
+#: (metWith). Not a funeral: the one it is for is not met there.
+EVENT_NOUNS = _words(
+    "party bash birthday wedding shower fundraiser gala celebration reception dinner"
+    " barbecue concert show premiere launch event ceremony"
+)
+#: Verbs whose object is an occasion the subject goes to.
+ATTEND_VERBS = _words("attend join crash hit celebrate")
+
+#: Who made the production the ensemble is in: "directed by D, and stars A and B".
+CREW_VERBS = frozenset({"direct", "produce", "write", "create"})
 
 
 @dataclass(frozen=True)
@@ -202,7 +243,8 @@ KIN_NOUNS: dict[str, NounCue] = {
         "collaboratedWith",
         "co-star, costar, collaborator, bandmate, co-host, cohost, manager, producer,"
         " stylist, designer, choreographer, director, duet partner, publicist, assistant,"
-        " makeup artist, agent",
+        " makeup artist, agent, lawyer, attorney, physician, doctor, surgeon, plastic surgeon,"
+        " trainer, coach, running mate, bodyguard, photographer, teammate, castmate",
         confidence=0.75,
     ),
     **_nouns("feudWith", "rival, nemesis, enemy, foe, arch-nemesis", confidence=0.8),
@@ -230,6 +272,23 @@ RELATIONSHIP_NOUNS: dict[str, str] = {
     "beef": "feudWith",
     "rivalry": "feudWith",
     "fight": "feudWith",
+    "battle": "feudWith",
+    "argument": "feudWith",
+    "altercation": "feudWith",
+    "confrontation": "feudWith",
+    "dispute": "feudWith",
+    "spat": "feudWith",
+    "standoff": "feudWith",
+    "stand-off": "feudWith",
+    "tension": "feudWith",
+    "attack": "criticized",
+    "swipe": "criticized",
+    "dig": "criticized",
+    "jab": "criticized",
+    "rant": "criticized",
+    "criticism": "criticized",
+    "tribute": "praised",
+    "praise": "praised",
     "collaboration": "collaboratedWith",
     "duet": "collaboratedWith",
     "performance": "collaboratedWith",
@@ -238,6 +297,15 @@ RELATIONSHIP_NOUNS: dict[str, str] = {
     "apology": "apologizedTo",
     "lawsuit": "sued",
     "date": "metWith",
+    "trip": "metWith",
+    "getaway": "metWith",
+    "outing": "metWith",
+    "vacation": "metWith",
+    "holiday": "metWith",
+    "dinner": "metWith",
+    "lunch": "metWith",
+    "meeting": "metWith",
+    "reunion": "metWith",
 }
 
 #: Predicates of "X and Y are ___" / "X is ___ with Y".
@@ -287,6 +355,13 @@ HEDGE_PHRASES = (
     "fans are convinced",
     "it is rumored",
     "word is",
+    "previously reported",  # "As In Touch previously reported, ..."
+    "first reported",
+    "as reported by",
+    "those close to",  # unnamed sources: "those close to the pair say"
+    "people close to",
+    "someone close to",
+    "a person close to",
 )
 #: Who speaks when nobody is named.
 SOURCE_WORDS = frozenset({"source", "sources", "insider", "insiders", "tipster", "spy"})
@@ -295,7 +370,7 @@ HEDGE_ADVERBS = _words(
     "reportedly allegedly supposedly apparently purportedly rumoredly seemingly possibly"
     " perhaps maybe probably"
 )
-HEDGE_MODALS = frozenset({"might", "may", "could", "would"})
+HEDGE_MODALS = frozenset({"might", "may", "could", "would", "can"})  # "exes can be friends"
 #: Words that, governing a clause, make it a rumour: "rumours that X dated Y".
 HEDGE_LEMMAS = _words(
     "rumor rumour report claim allege speculate speculation gossip allegation suspect"
@@ -346,6 +421,29 @@ ROLE_NOUNS = _words(
     " agent co-star costar pal friend bandmate frontman frontwoman newcomer legend icon"
     " hitmaker crooner diva starlet hunk beauty blogger influencer youtuber billionaire"
     " businessman businesswoman politician president senator"
+)
+
+#: What may stand between a plural kin noun and its list of names, and between the names:
+#: "her six kids — Maddox, 15; Pax, 12, and twins Knox and Vivienne, 8 months".
+LIST_FILLERS = frozenset(
+    {"together", "—", "–", "-", "--", ":", ";", ",", "(", ")", "and", "&", "plus"}
+)
+AGE_WORDS = _words("month months year years old week weeks day days -")
+
+#: Words that make a "partner" one of work: "business partner", "(pro partner Y)".
+WORK_PARTNERS = _words(
+    "business producing production pro professional dance dancing skating tennis writing"
+    " songwriting singing duet comedy creative band"
+)
+
+#: Role nouns that, as "the rapper", "the actress", stand for someone just named even
+#: when the article gives no one that role; not those that are often someone else
+#: unnamed ("the lawyer", "the spokesman", "the friend").
+DESCRIPTION_NOUNS = ROLE_NOUNS - _words(
+    "pal friend manager agent rep representative publicist lawyer attorney spokesperson"
+    " spokesman spokeswoman judge reporter journalist photographer president senator"
+    " politician ceo founder director producer author writer stylist chef pastor anchor"
+    " presenter co-star costar bandmate"
 )
 
 #: Last words that make "Firstname Word" an organisation or a place, not a person.

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span, Token
 
-from celebgraph.extraction.lexicon import KIN_NOUNS, NOT_SURNAMES, ROLE_NOUNS, TITLES
+from celebgraph.extraction.lexicon import (
+    AGE_WORDS,
+    KIN_NOUNS,
+    LIST_FILLERS,
+    NOT_SURNAMES,
+    ROLE_NOUNS,
+    TITLES,
+)
 from celebgraph.extraction.names import given_names
 from celebgraph.text import clean_label, mixes_scripts
 
@@ -194,12 +201,6 @@ def _name_run(doc: Doc, start: int) -> int:
 _INTRODUCERS = frozenset(KIN_NOUNS) | ROLE_NOUNS
 
 
-#: What may stand between a plural kin noun and its list of names, and between the names:
-#: "her six kids — Maddox, 15, Pax, 12, and twins Knox and Vivienne, 8 months".
-_LIST_FILLERS = {"together", "—", "–", "-", ":", ",", "(", ")", "and", "&", "plus"}
-_AGE_WORDS = {"month", "months", "year", "years", "old", "week", "weeks", "day", "days", "-"}
-
-
 def _skip_fillers(doc: Doc, i: int, ages: bool, limit: int = 6) -> int:
     """The first token from ``i`` on that is not list punctuation (or an age)."""
     skipped = 0
@@ -207,13 +208,24 @@ def _skip_fillers(doc: Doc, i: int, ages: bool, limit: int = 6) -> int:
         i < len(doc)
         and skipped < limit
         and (
-            doc[i].lower_ in _LIST_FILLERS
-            or (ages and (doc[i].like_num or doc[i].lower_ in _AGE_WORDS))
+            doc[i].lower_ in LIST_FILLERS
+            or (ages and (doc[i].like_num or doc[i].lower_ in AGE_WORDS))
         )
     ):
         i += 1
         skipped += 1
     return i
+
+
+def _aged(doc: Doc, i: int) -> bool:
+    """A capitalised word followed by an age: "Pax, 12"."""
+    return (
+        i + 2 < len(doc)
+        and doc[i].is_title
+        and _is_name_token(doc[i])
+        and doc[i + 1].text == ","
+        and doc[i + 2].like_num
+    )
 
 
 def _introduced_names(doc: Doc, body_start: int) -> list[Span]:
@@ -234,8 +246,11 @@ def _introduced_names(doc: Doc, body_start: int) -> list[Span]:
             start += 1
         if plural:
             start = _skip_fillers(doc, start, ages=False, limit=3)
+        listed = 0
         while start < len(doc):
             end = _name_run(doc, start)
+            if end == start and listed and _aged(doc, start):
+                end = start + 1  # "Maddox, 15; Pax, 12": the tagger takes "Pax" for a noun
             # "the singer Taylor Swift Music Festival" is no name: stop at a glued word.
             if end == start or (end < len(doc) and doc[end].pos_ == "PROPN"):
                 break
@@ -246,6 +261,7 @@ def _introduced_names(doc: Doc, body_start: int) -> list[Span]:
                 found.append(cleaned)
             if not plural:
                 break
+            listed += 1
             # A list after a plural noun: "Mason, Penelope, and Reign Disick".
             nxt = _skip_fillers(doc, end, ages=True)
             if nxt == end or not any(doc[k].lower_ in {",", "and", "&"} for k in range(end, nxt)):
