@@ -25,9 +25,10 @@ from pathlib import Path
 import pytest
 
 import celebgraph
-from celebgraph import remote
 from celebgraph.errors import CelebgraphError, QueryError, StoreError
-from celebgraph.remote import RemoteStore
+from celebgraph.store import remote
+from celebgraph.store.remote import RemoteStore
+from celebgraph.store.sparql import projection
 
 sys.path.insert(0, str(Path(__file__).parent))
 import virtuoso
@@ -265,7 +266,7 @@ def test_remote_bounds_a_declared_huge_length_is_refused_unread(serve):
 MEASURE = """
 import sys
 from celebgraph.errors import CelebgraphError
-from celebgraph.remote import RemoteStore
+from celebgraph.store.remote import RemoteStore
 
 def peak():
     with open("/proc/self/status") as status:
@@ -471,7 +472,7 @@ def test_remote_bounds_malformed_answers_are_one_line(serve, case, respond, quer
     ],
 )
 def test_remote_bounds_projection_read_from_the_query(sparql, projected, one_row):
-    assert remote._projection(sparql) == (projected, one_row)
+    assert projection(sparql) == (projected, one_row)
 
 
 def test_remote_bounds_server_error_page_is_escaped_and_short(serve):

@@ -126,9 +126,6 @@ def test_store_only_open_store_picks_a_backend():
 def test_store_public_api_kept():
     assert celebgraph.Store is Store and celebgraph.RemoteStore is RemoteStore
     assert celebgraph.open_store is open_store
-    from celebgraph import remote  # kept for code written before the package
-
-    assert remote.RemoteStore is RemoteStore
 
 
 # --- formats --------------------------------------------------------------------------------
