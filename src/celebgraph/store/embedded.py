@@ -52,7 +52,7 @@ from celebgraph.errors import (
 )
 from celebgraph.rdf import GraphChange, Triple
 from celebgraph.store.memory import dump, run_query
-from celebgraph.store.protocol import QueryResult
+from celebgraph.store.protocol import Closing, QueryResult
 from celebgraph.store.sparql import replace_update, replace_updates, to_oxigraph
 
 if TYPE_CHECKING:
@@ -271,7 +271,7 @@ def _open_waiting(
         delay = min(delay * 2, 0.2)
 
 
-class Store:
+class Store(Closing):
     """An on-disk celebgraph store.
 
     >>> import tempfile
@@ -306,12 +306,6 @@ class Store:
         if not hold_lock and self._lock is not None:
             with _OPEN_LOCK:
                 self._lock.release()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         """Flush and release the store (and its lock); closing twice is harmless."""

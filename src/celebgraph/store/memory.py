@@ -26,7 +26,7 @@ from celebgraph.ontology import PREFIXES
 from celebgraph.rdf import GraphChange, Triple
 from celebgraph.sparql_checks import check_sparql
 from celebgraph.store.formats import rdf_format
-from celebgraph.store.protocol import QueryResult, Triples
+from celebgraph.store.protocol import Closing, QueryResult, Triples
 from celebgraph.store.sparql import (
     ALL_TRIPLES,
     replace_update,
@@ -80,7 +80,7 @@ def run_query(
     return QueryResult("select", raw)
 
 
-class MemoryStore:
+class MemoryStore(Closing):
     """A store in memory: the contract of :class:`celebgraph.store.TripleStore`, gone when
     it is closed."""
 
@@ -88,12 +88,6 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._db: ox.Store | None = ox.Store()
-
-    def __enter__(self) -> MemoryStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._db = None

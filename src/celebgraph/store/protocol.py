@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, Protocol, Self, runtime_checkable
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -48,6 +48,16 @@ class Triples:
         """Write the triples in ``format`` to ``output`` (None: return the bytes), as
         ``pyoxigraph.serialize`` does."""
         return ox.serialize(self, output, format, prefixes=prefixes)
+
+
+class Closing:
+    """``with store: ...`` closes the store: the context manager every backend shares."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

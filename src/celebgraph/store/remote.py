@@ -58,7 +58,7 @@ from celebgraph.rdf import GraphChange, Triple
 from celebgraph.sparql_checks import check_sparql
 from celebgraph.store.formats import RDF_FORMATS, RESULTS_FORMATS, rdf_format
 from celebgraph.store.memory import MemoryStore
-from celebgraph.store.protocol import QueryResult, Triples
+from celebgraph.store.protocol import Closing, QueryResult, Triples
 from celebgraph.store.sparql import (
     COUNT_GRAPHS,
     COUNT_QUADS,
@@ -161,7 +161,7 @@ def _printable(text: str, limit: int = _DETAIL) -> str:
     return printable(" ".join(text.split())[:limit])
 
 
-class RemoteStore:
+class RemoteStore(Closing):
     """A celebgraph store on a SPARQL 1.1 query + update endpoint."""
 
     def __init__(
@@ -186,12 +186,6 @@ class RemoteStore:
         self._closed = False
 
     # --- the Store interface ---------------------------------------------------------------
-
-    def __enter__(self) -> RemoteStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._closed = True
