@@ -32,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 
 from _common import DEFAULT_CORPUS, record
-from server_load import build_store, start_server
+from server_load import build_store, post_query, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
@@ -52,17 +52,7 @@ def client(address: str, until: float, counts: Counter, messages: list[str]) -> 
         try:
             if conn is None:
                 conn = http.client.HTTPConnection(host, int(port), 60)
-            conn.request(
-                "POST",
-                "/sparql",
-                body,
-                {
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Accept": "application/sparql-results+json",
-                },
-            )
-            response = conn.getresponse()
-            data = response.read()
+            response, data = post_query(conn, body)
             counts[str(response.status)] += 1
             if response.status >= 500:
                 messages.append(f"{response.status} {data[:300].decode('utf-8', 'replace')}")

@@ -127,6 +127,23 @@ class Peak:
         return self.peak
 
 
+def post_query(
+    conn: http.client.HTTPConnection, body: str
+) -> tuple[http.client.HTTPResponse, bytes]:
+    """POST one form-encoded query on a kept-alive connection: the response and its body."""
+    conn.request(
+        "POST",
+        "/sparql",
+        body,
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/sparql-results+json",
+        },
+    )
+    response = conn.getresponse()
+    return response, response.read()
+
+
 def client(
     address: str,
     queries: list[str],
@@ -148,17 +165,7 @@ def client(
         try:
             if conn is None:
                 conn = http.client.HTTPConnection(host, int(port), 60, (source, 0))
-            conn.request(
-                "POST",
-                "/sparql",
-                body,
-                {
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Accept": "application/sparql-results+json",
-                },
-            )
-            response = conn.getresponse()
-            response.read()
+            response, _ = post_query(conn, body)
             if response.status == 200:
                 latencies.append(time.monotonic() - started)
             else:
