@@ -207,30 +207,24 @@ class RemoteStore(Closing):
     ) -> int:
         """Replace the named graph ``graph`` by ``triples`` (and the ``add``,
         ``add_if_absent`` changes as in :meth:`Store.replace_graph`) in one update request."""
-        try:
-            update, count = replace_update(graph, triples, add, add_if_absent)
-        except ValueError as exc:
-            raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
-        try:
-            self._post(self.update_url, {"update": update}, "*/*", StoreError)
-        except StoreError as exc:
-            raise StoreError(f"cannot write graph {graph} to {self.path}: {exc}") from None
-        return count
+        build = functools.partial(replace_update, graph, triples, add, add_if_absent)
+        return self._write(f"graph {graph}", build)
 
     def replace_graphs(self, changes: Sequence[GraphChange]) -> list[int]:
         """Several :meth:`replace_graph` changes (graph, triples, add, add_if_absent) in one
         update request: a batch of articles costs one round trip. SPARQL 1.1 Update runs a
         request's operations in order, so the store ends as after one request per change;
         the triples written for each."""
+        return self._write(f"{len(changes)} graphs", functools.partial(replace_updates, changes))
+
+    def _write(self, what: str, build: Callable[[], tuple[str, _T]]) -> _T:
+        """Build an update and send it; either failure is one error naming ``what``."""
         try:
-            update, counts = replace_updates(changes)
-        except ValueError as exc:
-            raise StoreError(f"cannot write to {self.path}: {exc}") from None
-        try:
+            update, written = build()
             self._post(self.update_url, {"update": update}, "*/*", StoreError)
-        except StoreError as exc:
-            raise StoreError(f"cannot write {len(counts)} graphs to {self.path}: {exc}") from None
-        return counts
+        except (ValueError, StoreError) as exc:
+            raise StoreError(f"cannot write {what} to {self.path}: {exc}") from None
+        return written
 
     def query(self, sparql: str, substitutions: Mapping[str, object] | None = None) -> QueryResult:
         """Run a query on the server; the answer is read fully (within the time and size
