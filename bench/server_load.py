@@ -10,10 +10,15 @@ scenarios of ``--seconds`` each:
   over a cross product) that the server has to stop (timeout or memory bound).
 
 For each: answers/s, p50 and p99 latency of the README queries, errors by status, and the
-peak RSS of the whole server process tree (sampled every 50 ms). ``--record`` appends the
-table to bench/results.md; ``--label`` names the run (e.g. "before", "after").
+peak RSS of the whole server process tree (sampled every 50 ms).
 
-    .venv/bin/python bench/server_load.py --label after --record
+The baseline is the server of an earlier commit (``--baseline``, by default the last one
+with the hand-made server on ``http.server``), unpacked from git and run on the same store
+in the same run: ``--rounds`` rounds, the two servers alternating, medians reported with
+the ratios this commit / baseline. ``--record`` appends the table to bench/results.md;
+``--label`` names the run.
+
+    .venv/bin/python bench/server_load.py --record
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import os
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +50,8 @@ from celebgraph.ontology import RELATIONS, Status
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
 # Every triple of the store against every other, sorted: no server can answer it cheaply.
+# The last commit whose server was the hand-made one on http.server.
+BASELINE = "f88aa4a"
 HOG = "SELECT ?a ?b WHERE { ?a ?p ?x . ?b ?q ?y } ORDER BY ?x ?y LIMIT 1"
 
 
@@ -78,14 +87,22 @@ def build_store(path: Path, articles: int, people: int, seed: int = 7) -> None:
             write_extraction(store, Extraction(article, entities, claims))
 
 
-def start_server(store: Path, workers: int, timeout: float) -> tuple[subprocess.Popen, str]:
-    """``celebgraph serve`` on a free loopback port; (process, base URL) once it listens."""
+def start_server(
+    store: Path, workers: int, timeout: float, package: Path | None = None
+) -> tuple[subprocess.Popen, str]:
+    """``celebgraph serve`` on a free loopback port; (process, base URL) once it listens.
+    ``package``: a folder holding another revision's ``celebgraph`` to run instead."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "celebgraph", "serve", "--store", str(store)]
     command += ["--port", str(port), "--workers", str(workers), "--timeout", str(timeout)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ)
+    if package is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package), env.get("PYTHONPATH")]))
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -222,6 +239,45 @@ def scenario(address: str, pid: int, clients: int, seconds: float, hog: bool) ->
     }
 
 
+def baseline_tree(revision: str, into: Path) -> Path:
+    """The package of ``revision`` (a commit of this repository) and the files it reads from
+    the top of a checkout, unpacked under ``into``: the folder to put first on PYTHONPATH to
+    run that revision's server."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "src", "ontology", "data", "queries"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
+def median_result(results: list[dict]) -> dict:
+    """Per figure, the median over rounds; errors summed."""
+    out: dict = {}
+    for key in ("answers_s", "p50", "p99", "rss_mb"):
+        out[key] = statistics.median(r[key] for r in results)
+    for key in ("errors", "hog"):
+        out[key] = dict(sum((Counter(r[key]) for r in results), Counter()))
+    return out
+
+
+def table(rows: list[tuple[str, str, dict]]) -> list[str]:
+    lines = [
+        "| scenario | server | answers/s | p50 (ms) | p99 (ms) | errors | hog client | "
+        "peak RSS, server tree (MB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, server, r in rows:
+        errors = ", ".join(f"{k}: {v}" for k, v in sorted(r["errors"].items())) or "0"
+        hog = ", ".join(f"{k}: {v}" for k, v in sorted(r["hog"].items())) or "-"
+        lines.append(
+            f"| {name} | {server} | {r['answers_s']:.0f} | {r['p50']:.0f} | {r['p99']:.0f} | "
+            f"{errors} | {hog} | {r['rss_mb']:.0f} |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--label", default="run")
@@ -231,40 +287,58 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=5.0)
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE,
+        help="commit whose server is the baseline, run in the same rounds ('' for none)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, servers alternating")
     parser.add_argument("--record", action="store_true", help="append to bench/results.md")
     args = parser.parse_args()
+    scenarios = (("readme", False), ("readme + hog", True))
     with tempfile.TemporaryDirectory(prefix="celebgraph-load-") as tmp:
         store = Path(tmp) / "store"
         build_store(store, args.articles, args.people)
-        process, address = start_server(store, args.workers, args.timeout)
-        try:
-            rows = []
-            for name, hog in (("readme", False), ("readme + hog", True)):
-                result = scenario(address, process.pid, args.clients, args.seconds, hog)
-                rows.append((name, result))
-                print(name, result, flush=True)
-        finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        servers = {"this commit": None}
+        if args.baseline:
+            servers = {f"baseline {args.baseline}": baseline_tree(args.baseline, Path(tmp))}
+            servers["this commit"] = None
+        results: dict[tuple[str, str], list[dict]] = {}
+        for round_ in range(args.rounds):
+            # Alternate which server goes first: a drift of the machine falls on both.
+            order = list(servers) if round_ % 2 == 0 else list(reversed(servers))
+            for server in order:
+                process, address = start_server(store, args.workers, args.timeout, servers[server])
+                try:
+                    for name, hog in scenarios:
+                        result = scenario(address, process.pid, args.clients, args.seconds, hog)
+                        results.setdefault((name, server), []).append(result)
+                        print(f"round {round_ + 1}", server, name, result, flush=True)
+                finally:
+                    process.terminate()
+                    try:
+                        process.wait(15)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+    medians = {key: median_result(value) for key, value in results.items()}
+    rows = [(name, server, medians[name, server]) for name, _ in scenarios for server in servers]
     lines = [
         f"- {args.label}: {args.clients} clients of the {len(QUERIES)} queries of `queries/`, "
         f"{args.seconds:g} s per scenario, {args.workers} workers, --timeout {args.timeout:g}; "
-        f"store of {args.articles} generated articles",
+        f"store of {args.articles} generated articles; median of {args.rounds} rounds, the "
+        "servers alternating",
         "",
-        "| scenario | answers/s | p50 (ms) | p99 (ms) | errors | hog client | peak RSS, "
-        "server tree (MB) |",
-        "|---|---|---|---|---|---|---|",
+        *table(rows),
     ]
-    for name, r in rows:
-        errors = ", ".join(f"{k}: {v}" for k, v in sorted(r["errors"].items())) or "0"
-        hog = ", ".join(f"{k}: {v}" for k, v in sorted(r["hog"].items())) or "-"
-        lines.append(
-            f"| {name} | {r['answers_s']:.0f} | {r['p50']:.0f} | {r['p99']:.0f} | {errors} | "
-            f"{hog} | {r['rss_mb']:.0f} |"
-        )
+    if args.baseline:
+        base, this = list(servers)
+        lines.append("")
+        for name, _ in scenarios:
+            b, t = medians[name, base], medians[name, this]
+            lines.append(
+                f"- {name}, this commit / baseline: answers/s {t['answers_s'] / b['answers_s']:.2f}"
+                f", p99 {t['p99'] / b['p99']:.2f}, peak RSS {t['rss_mb'] / b['rss_mb']:.2f}"
+            )
     if args.record:
         record(f"SPARQL server under load, {args.label} (bench/server_load.py)", lines)
     else:
