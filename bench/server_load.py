@@ -280,7 +280,7 @@ def table(rows: list[tuple[str, str, dict]]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--label", default="run")
+    parser.add_argument("--label", default="against the baseline in the same run")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--articles", type=int, default=400)
@@ -323,7 +323,7 @@ def main() -> None:
     medians = {key: median_result(value) for key, value in results.items()}
     rows = [(name, server, medians[name, server]) for name, _ in scenarios for server in servers]
     lines = [
-        f"- {args.label}: {args.clients} clients of the {len(QUERIES)} queries of `queries/`, "
+        f"- {args.clients} clients of the {len(QUERIES)} queries of `queries/`, "
         f"{args.seconds:g} s per scenario, {args.workers} workers, --timeout {args.timeout:g}; "
         f"store of {args.articles} generated articles; median of {args.rounds} rounds, the "
         "servers alternating",

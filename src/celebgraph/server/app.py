@@ -263,6 +263,9 @@ class SparqlServer:
                 # httptools (C) parses requests in a third of h11's time: the main
                 # process's CPU is taken from the query workers on a small machine.
                 http="httptools",
+                # The client is the peer: a loopback client's X-Forwarded-For must not give
+                # it another place in the fair queue.
+                proxy_headers=False,
                 lifespan="off",
                 backlog=config.backlog,
                 timeout_keep_alive=max(1, round(config.idle_timeout)),
