@@ -22,7 +22,6 @@ from celebgraph.extraction.lexicon import (
     CREW_VERBS,
     ENSEMBLE_VERBS,
     EVENT_NOUNS,
-    GUEST_NOUNS,
     INTERVIEWER_ROLES,
     INTRANSITIVE_CUES,
     KIN_NOUNS,
@@ -244,6 +243,8 @@ _FORMER = {
     "engagedTo": "formerPartnerOf",
 }
 _ENDING_VERBS = {"end", "quit", "finish", "abandon"}
+#: Verbs of leaving a spouse or partner: "split from her husband X", "divorced his wife X".
+_PARTING_VERBS = {"split", "separate", "divorce", "dump", "ditch"}
 _ENDED_ADVERBS = {"previously", "formerly", "once", "briefly", "then"}
 _PAST_MODIFIERS = {"previous", "former", "past", "earlier", "old", "first", "prior", "failed"}
 
@@ -347,6 +348,8 @@ def _noun_form(token: Token) -> str:
         lemma = f"{doc[i - 2].lower_}-{lemma}"  # "co-hosts" → "co-host"
     elif i >= 2 and doc[i - 1].text == "-" and doc[i - 2].lower_ == "then":
         lower = f"ex-{lower}"  # "then-husband": the husband of that time, not of today
+    elif i >= 1 and doc[i - 1].lower_ == "ex" and f"ex-{lower}" in KIN_NOUNS:
+        lower = f"ex-{lower}"  # "his ex wife", written without the hyphen
     if lower == "law" and i >= 4 and doc[i - 1].text == "-" and doc[i - 2].lower_ == "in":
         lower = f"{doc[i - 4].lower_}-in-law"
     for child in token.children:
@@ -510,6 +513,16 @@ def _kin_relation(noun: Token) -> str | None:
     return cue.relation if cue else None
 
 
+def _parted_from(noun: Token) -> bool:
+    """ "split from her husband", "divorced his wife": the noun names whom someone left."""
+    head = noun.head
+    if noun.dep_ == "pobj" and head.lower_ in {"from", "with"}:
+        head = head.head
+    elif noun.dep_ != "dobj":
+        return False
+    return head.pos_ == "VERB" and head.lemma_.lower() in _PARTING_VERBS
+
+
 def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     """ "his wife Eniko Parrish", "X's ex-husband Y", "her mother Vicky", "co-star X"."""
     if token.pos_ not in {"NOUN", "PROPN"} and token.tag_ != "VBZ" and token.dep_ != "amod":
@@ -517,6 +530,12 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     doc = token.doc
     if token.i + 2 < len(doc) and doc[token.i + 1].text == "-" and doc[token.i + 2].is_alpha:
         return  # "ex" of "ex-wife": the whole word is read at "wife"
+    if (
+        token.lower_ == "ex"
+        and token.i + 1 < len(doc)
+        and f"ex-{token.nbor(1).lower_}" in KIN_NOUNS
+    ):
+        return  # ... and of "ex wife"
     if not token.text.islower() and not token.is_sent_start:
         return  # "Love Yourself", "Mother Monster": a title, not a kinship word
     form = _noun_form(token)
@@ -559,6 +578,8 @@ def kin_noun_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
             relation = "collaboratedWith"  # "his producing partner", "(pro partner Y)"
         elif modifiers - {"longtime", "life", "romantic"}:
             return  # "sparring partner": neither a romance nor plainly work
+    if _parted_from(token):
+        relation = _FORMER.get(relation, relation)  # "split from her husband Wissam"
     if factor < 0.8 and (token.dep_ == "attr" or form in _GENERIC_KIN):
         return  # "He's a nice kid", "the girl": a description, not a tie to anyone
     anchors = [a for a in anchors if a.key not in {n.key for n in named}]
@@ -718,18 +739,16 @@ def ensemble_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     """A cast: "the film stars A, B and C", "starring A and B", "the cast includes A and B";
     and who directed or produced it: "directed by D, and stars A and B"."""
     lemma = token.lemma_.lower()
-    relation = "collaboratedWith"
     if lemma in ENSEMBLE_VERBS and token.tag_.startswith("VB"):
-        if token.i and ctx.person(token.nbor(-1)) is not None:
-            return  # "Okafor stars ...": a person is no production
         cast, after = _listed_after(token, ctx)
         if after is not None and after.pos_ in {"VERB", "AUX"}:
             return  # "Hollywood stars A and B arrived": the noun "stars"
+        if token.i and ctx.person(token.nbor(-1)) is not None and len(cast) < 2:
+            return  # "Okafor stars in ...": a person is no production; "Aquaman stars A,
+            # B and C" (a title taken for a name) is one
     elif lemma in CAST_VERBS and token.pos_ == "VERB":
         subjects = {c.lemma_.lower() for c in token.children if c.dep_ in _SUBJECT_DEPS}
-        if subjects & GUEST_NOUNS:
-            relation = "metWith"  # "other guests included A, B and C"
-        elif not subjects & CAST_NOUNS:
+        if not subjects & CAST_NOUNS:
             return
         cast = _unique([p for c in token.children if c.dep_ == "dobj" for p in ctx.persons(c)])
     else:
@@ -737,9 +756,7 @@ def ensemble_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     if not cast:
         return
     rule = f"ensemble.{lemma}.v1"
-    yield from _among(cast, relation, token, rule, 0.75)  # one alone: no pair
-    if relation != "collaboratedWith":
-        return
+    yield from _among(cast, "collaboratedWith", token, rule, 0.75)  # one alone: no pair
     crew = [p for p in _crew(sentence_of(token), ctx) if p.key not in {c.key for c in cast}]
     yield from _pairs(crew, cast, "collaboratedWith", token, rule, 0.7)
 
@@ -777,8 +794,9 @@ def _goer(event: Token) -> Token | None:
 
 
 def event_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
-    """ "Blake attended Usher's birthday party", "she was at Kim's baby shower", "a
-    wedding attended by A, B and C": the guests met the host, and each other."""
+    """ "Blake attended Usher's birthday party", "she was at Kim's baby shower", "the
+    couple married in a ceremony attended by A, B and C": the guests met the host (not
+    each other: being at one party is not spending time together)."""
     lemma = token.lemma_.lower()
     if token.pos_ != "NOUN" or lemma not in EVENT_NOUNS:
         return
@@ -795,7 +813,8 @@ def event_rule(token: Token, ctx: ClaimContext) -> Iterator[Candidate]:
     rule = f"event.{lemma}.v1"
     guests = _attendees(token, ctx)
     if guests:
-        yield from _among(guests, "metWith", token, rule, 0.7)
+        # No owner named: the hosts are who the clause is about ("the couple married").
+        hosts = hosts or [p for p in clause_subjects(token, ctx) if p not in guests]
     else:
         verb = _goer(token)
         guests = clause_subjects(verb, ctx) if verb is not None else []

@@ -164,8 +164,6 @@ ENSEMBLE_VERBS = frozenset({"star"})
 CAST_VERBS = frozenset({"include", "feature", "comprise", "boast"})
 #: Not a "lineup": contestants of one show or acts of one festival did not work together.
 CAST_NOUNS = frozenset({"cast", "ensemble", "castmate", "co-star"})
-#: ... and the guests of one occasion met: "other guests included A, B and C".
-GUEST_NOUNS = frozenset({"guest", "attendee", "invitee", "crowd"})
 #: Occasions a person holds and others attend: "attended Usher's birthday party"
 #: (metWith). Not a funeral: the one it is for is not met there.
 EVENT_NOUNS = _words(
@@ -453,6 +451,15 @@ NOT_SURNAMES = _words(
     " festival music studios studio productions entertainment group company club bar cafe"
     " restaurant house hall theatre theater museum gallery bridge island beach city county"
     " airport station tower building institute academy league team prize day fund"
+)
+#: Words that make the capitalised words before them the title of a work: "the Thor star",
+#: "his Snow White and the Huntsman co-star", "the Friends alum".
+WORK_ROLE_NOUNS = _words("star co-star costar alum alumna alumnus franchise sequel")
+#: Outlets and platforms the model often takes for people when written alone: "As Radar
+#: reported", "she told Vogue", "took to Twitter".
+MEDIA_NAMES = _words(
+    "twitter instagram facebook snapchat youtube tiktok netflix hulu spotify vogue radar"
+    " variety billboard forbes cosmopolitan glamour"
 )
 #: Roles of people who ask the questions in an interview.
 INTERVIEWER_ROLES = _words(

@@ -14,9 +14,11 @@ from celebgraph.extraction.lexicon import (
     AGE_WORDS,
     KIN_NOUNS,
     LIST_FILLERS,
+    MEDIA_NAMES,
     NOT_SURNAMES,
     ROLE_NOUNS,
     TITLES,
+    WORK_ROLE_NOUNS,
 )
 from celebgraph.extraction.names import given_names
 from celebgraph.text import clean_label, mixes_scripts
@@ -81,6 +83,10 @@ def clean_name(span: Span) -> Span | None:
         return None
     if len(cleaned.text) < 2:
         return None
+    if len(cleaned) == 1 and (
+        cleaned[0].lower_ in NOT_SURNAMES or cleaned[0].lower_ in MEDIA_NAMES
+    ):
+        return None  # "Magazine" left of "Star Magazine", "As Radar reported": no person
     if mixes_scripts(clean_label(" ".join(name_key(cleaned)))):
         return None  # Latin mixed with Cyrillic or Greek letters that imitate no Latin one
     return Span(doc, start, end, label="PERSON", kb_id=span.kb_id_ or span.ent_id_)
@@ -129,6 +135,26 @@ def name_key(span: Span) -> tuple[str, ...]:
     return tuple(bare(t.text) for t in span)
 
 
+def names_a_work(doc: Doc, start: int, end: int) -> bool:
+    """Whether the words ``doc[start:end]`` are (part of) a title: "the Thor star", "his
+    Snow White and the Huntsman co-star" (a determiner before, a role noun after the
+    title's words; the parser's tags are no help there)."""
+    if start == 0 or doc[start - 1].tag_ not in {"DT", "PRP$"}:
+        return False
+    i = end
+    while i < min(len(doc), end + 6) and (
+        doc[i].is_title or doc[i].lower_ in {"and", "&", "of", "the"}
+    ):
+        i += 1  # the rest of a title: "Snow White [And The Huntsman]"
+    if i + 2 < len(doc) and doc[i + 1].text == "-":
+        word = f"{doc[i].lower_}-{doc[i + 2].lower_}"
+    elif i < len(doc):
+        word = doc[i].lower_
+    else:
+        return False
+    return doc[i].is_lower and word in WORK_ROLE_NOUNS
+
+
 def collect_names(doc: Doc) -> dict[tuple[str, ...], str]:
     """Names the document gives a person: token tuple → bundled-list name ('' if unknown)."""
     body_start = _headline_end(doc)
@@ -138,7 +164,7 @@ def collect_names(doc: Doc) -> dict[tuple[str, ...], str]:
         if ent.label_ not in _PERSON_LABELS:
             continue
         cleaned = clean_name(_with_given_names(ent))
-        if cleaned is None:
+        if cleaned is None or names_a_work(doc, cleaned.start, cleaned.end):
             continue
         if cleaned.start < body_start and not cleaned.kb_id_:
             headline.append(cleaned)  # title case fools the model: confirm against the body
@@ -337,6 +363,8 @@ def find_mentions(doc: Doc) -> list[Span]:
             if _inside_other_entity(doc, i, i + size):
                 continue
             if not whole and not _isolated(doc, i, i + size):
+                continue
+            if names_a_work(doc, i, i + size):
                 continue
             match = Span(doc, i, i + size, label="PERSON", kb_id=kb_ids.get(key, ""))
             break
